@@ -1,0 +1,88 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using ImOrleans.Gateway.Auth;
+using ImOrleans.Gateway.Mqtt;
+using MQTTnet.AspNetCore;
+using MQTTnet.Server;
+
+namespace ImOrleans.Gateway.Hosting;
+
+public static class GatewayHostingExtensions
+{
+    /// <summary>Kestrel on the configured HTTP address and port (health, auth, MQTT over WebSocket).</summary>
+    public static WebApplicationBuilder AddImHttp(this WebApplicationBuilder builder)
+    {
+        var http = builder.Configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(http.Address), http.Port));
+        return builder;
+    }
+
+    /// <summary>The client-facing gateway: MQTT listeners (TCP, TLS, WebSocket), auth endpoints, the grain bridge.
+    /// Needs an <see cref="IGrainFactory"/> from either an Orleans client or the silo it runs in.</summary>
+    public static WebApplicationBuilder AddImGateway(this WebApplicationBuilder builder)
+    {
+        var o = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
+            .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0,
+                "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond and RateBurst must be positive")
+            .ValidateOnStart();
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        builder.Services.AddHttpClient();
+
+        builder.Services.AddSingleton<SigningKeyProvider>();
+        builder.Services.AddSingleton<ExternalKeys>();
+        builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<DeviceConnections>();
+        builder.Services.AddSingleton<MqttAuthenticator>();
+        builder.Services.AddSingleton<MqttSessionEvents>();
+        builder.Services.AddSingleton<PublishRouter>();
+        builder.Services.AddSingleton<SubscriptionGuard>();
+        builder.Services.AddSingleton<RpcHandler>();
+        builder.Services.AddHostedService<ConnectionLeaseRenewer>();
+
+        // Kestrel owns every socket; MQTTnet only speaks the protocol on them.
+        builder.Services.AddHostedMqttServer(m => m.WithoutDefaultEndpoint()
+            // Well above MaxInFlightPerDevice: MQTTnet must never drop a delivery itself; the gateway disconnects first.
+            .WithMaxPendingMessagesPerClient(o.MaxInFlightPerDevice * 2 + 100));
+        builder.Services.AddMqttConnectionHandler();
+        builder.Services.AddConnections();
+
+        var address = IPAddress.Parse(o.Address);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (o.MqttPort > 0)
+                k.Listen(address, o.MqttPort, l => l.UseMqtt());
+            if (!string.IsNullOrEmpty(o.TlsCertificatePath))
+            {
+                var cert = X509CertificateLoader.LoadPkcs12FromFile(o.TlsCertificatePath, o.TlsCertificatePassword);
+                k.Listen(address, o.MqttTlsPort, l =>
+                {
+                    l.UseHttps(cert);
+                    l.UseMqtt();
+                });
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Maps the HTTP side and attaches the MQTT handlers.</summary>
+    public static WebApplication MapImGateway(this WebApplication app)
+    {
+        app.UseWebSockets();
+        app.MapMqtt("/mqtt");
+        app.MapAuthEndpoints();
+        var services = app.Services;
+        app.UseMqttServer(server =>
+        {
+            var sessions = services.GetRequiredService<MqttSessionEvents>();
+            sessions.Attach(server);
+            server.ValidatingConnectionAsync += services.GetRequiredService<MqttAuthenticator>().ValidateAsync;
+            server.ClientConnectedAsync += sessions.ConnectedAsync;
+            server.ClientDisconnectedAsync += sessions.DisconnectedAsync;
+            server.ClientAcknowledgedPublishPacketAsync += sessions.AcknowledgedAsync;
+            server.InterceptingPublishAsync += services.GetRequiredService<PublishRouter>().InterceptAsync;
+            server.InterceptingSubscriptionAsync += services.GetRequiredService<SubscriptionGuard>().InterceptAsync;
+        });
+        return app;
+    }
+}

@@ -1,0 +1,39 @@
+namespace ImOrleans.Gateway.Hosting;
+
+/// <summary>Client-facing listeners and limits, bound from the <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Address the MQTT listeners bind to; loopback by default so a fresh start exposes nothing.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>MQTT over TCP; 0 turns it off.</summary>
+    public int MqttPort { get; set; } = 1883;
+
+    /// <summary>MQTT over TLS; only opened when <see cref="TlsCertificatePath"/> is set.</summary>
+    public int MqttTlsPort { get; set; } = 8883;
+
+    /// <summary>PFX (PKCS#12) certificate for the TLS listener.</summary>
+    public string? TlsCertificatePath { get; set; }
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>Largest accepted publish payload, in bytes.</summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Deliveries a device may leave unacknowledged before the gateway drops it (it re-syncs from its cursor).</summary>
+    public int MaxInFlightPerDevice { get; set; } = 1000;
+
+    /// <summary>Publishes per second a device may make on average, and the burst it may make at once.</summary>
+    public int RatePerSecond { get; set; } = 50;
+    public int RateBurst { get; set; } = 100;
+
+    /// <summary>Whether <c>POST /v1/auth/register</c> is open (on in the embedded default).</summary>
+    public bool OpenRegistration { get; set; } = true;
+
+    /// <summary>Whether the MQTT password may be the account password instead of an access token.</summary>
+    public bool PasswordLogin { get; set; } = true;
+
+    /// <summary>How often the gateway renews its connections' leases with the device grains.</summary>
+    public TimeSpan TouchInterval { get; set; } = TimeSpan.FromSeconds(60);
+}

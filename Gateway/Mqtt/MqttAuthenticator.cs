@@ -1,0 +1,82 @@
+using System.Threading.RateLimiting;
+using ImOrleans.Gateway.Auth;
+using ImOrleans.Gateway.Hosting;
+using Microsoft.Extensions.Options;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>CONNECT: ClientId <c>{user}/{device}</c>, Username <c>{user}</c>, Password an access token or
+/// (where allowed) the account password. Each refusal gets the CONNACK code that names it.</summary>
+public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens, IOptions<GatewayOptions> options, ILogger<MqttAuthenticator> log)
+{
+    public const string ConnectionKey = "im.connection";
+
+    public async Task ValidateAsync(ValidatingConnectionEventArgs e)
+    {
+        var slash = e.ClientId?.IndexOf('/') ?? -1;
+        var user = slash > 0 ? e.ClientId![..slash] : null;
+        var device = slash > 0 ? e.ClientId![(slash + 1)..] : null;
+        if (!Ids.IsValidUser(user) || !Ids.IsValidDevice(device))
+        {
+            Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "ClientId must be {user}/{device}");
+            return;
+        }
+        if (e.UserName != user)
+        {
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "Username must be the user of the ClientId");
+            return;
+        }
+
+        try
+        {
+            if (!await AuthenticateAsync(user!, e.Password ?? ""))
+            {
+                Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
+                return;
+            }
+            await grains.GetGrain<IUserGrain>(user).RegisterDeviceAsync(device!);
+        }
+        catch (ImException ex) when (ex.Code == ErrorCodes.LimitExceeded)
+        {
+            Refuse(e, MqttConnectReasonCode.QuotaExceeded, ex.Message);
+            return;
+        }
+        catch (Exception ex) when (ex is not ImException)
+        {
+            log.LogWarning(ex, "Could not check the credentials of {ClientId}", e.ClientId);
+            Refuse(e, MqttConnectReasonCode.ServerUnavailable, "try again later");
+            return;
+        }
+
+        var o = options.Value;
+        var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = o.RateBurst,
+            TokensPerPeriod = o.RatePerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+        e.SessionItems[ConnectionKey] = new DeviceConnection(user!, device!, Guid.NewGuid().ToString("N"), e.ProtocolVersion, limiter);
+        e.ReasonCode = MqttConnectReasonCode.Success;
+    }
+
+    private async Task<bool> AuthenticateAsync(string user, string password)
+    {
+        // A JWT has three dot-separated parts; anything else is tried as the account password.
+        if (password.Count(c => c == '.') == 2)
+        {
+            var subject = await tokens.ValidateAccessTokenAsync(password);
+            return subject == user && await grains.GetGrain<IUserGrain>(user).IsActiveAsync();
+        }
+        return options.Value.PasswordLogin && password.Length > 0 && await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password);
+    }
+
+    private static void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)
+    {
+        e.ReasonCode = code;
+        e.ReasonString = reason;
+    }
+}

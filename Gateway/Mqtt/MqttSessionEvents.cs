@@ -1,0 +1,90 @@
+using System.Text.Json;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
+public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, ILogger<MqttSessionEvents> log)
+{
+    public async Task ConnectedAsync(ClientConnectedEventArgs e)
+    {
+        if (e.SessionItems[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection)
+            return;
+        connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
+        connections.Add(connection);
+        try
+        {
+            // Replays everything after the device's cursors through DeliverAsync before live traffic flows.
+            await Device(connection).ConnectAsync(connections.Reference, connection.ConnectionId);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "Could not bind {ClientId} to its device grain; disconnecting", e.ClientId);
+            connections.Remove(connection.ClientId, connection.ConnectionId);
+            await connections.DisconnectAsync(e.ClientId, MqttDisconnectReasonCode.ServerBusy);
+        }
+    }
+
+    public async Task DisconnectedAsync(ClientDisconnectedEventArgs e)
+    {
+        if (e.SessionItems?[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection)
+            return;
+        connections.Remove(connection.ClientId, connection.ConnectionId);
+        connection.Limiter.Dispose();
+        try
+        {
+            await Device(connection).DisconnectAsync(connection.ConnectionId);
+        }
+        catch (Exception ex)
+        {
+            // The device grain also expires the connection when its lease is not renewed.
+            log.LogWarning(ex, "Could not tell the device grain that {ClientId} left", e.ClientId);
+        }
+    }
+
+    public async Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
+    {
+        if (e.SessionItems?[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection
+            || e.PublishPacket.Topic != Topics.Messages(connection.User))
+            return;
+        connection.Acknowledged();
+        if (!TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq))
+            return;
+        try
+        {
+            await Device(connection).AckAsync(conversation, seq);
+        }
+        catch (Exception ex)
+        {
+            // A lost ack only means the message is delivered again later.
+            log.LogWarning(ex, "Could not record the ack of {Conversation}#{Seq} by {ClientId}", conversation, seq, e.ClientId);
+        }
+    }
+
+    private static bool TryReadPosition(System.Buffers.ReadOnlySequence<byte> payload, out string conversation, out long seq)
+    {
+        conversation = "";
+        seq = 0;
+        try
+        {
+            using var doc = JsonDocument.Parse(payload);
+            conversation = doc.RootElement.GetProperty("conv").GetString() ?? "";
+            seq = doc.RootElement.GetProperty("seq").GetInt64();
+            return conversation.Length > 0;
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private IDeviceGrain Device(DeviceConnection c) => grains.GetGrain<IDeviceGrain>(c.ClientId);
+
+    private MqttServer ServerOf() => _server ?? throw new InvalidOperationException("not attached to the MQTT server");
+
+    private MqttServer? _server;
+
+    /// <summary>The MQTT server is created after this class; it is handed over when the handlers are attached.</summary>
+    public void Attach(MqttServer server) => _server = server;
+}

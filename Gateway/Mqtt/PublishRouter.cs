@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImOrleans.Gateway.Hosting;
+using Microsoft.Extensions.Options;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Every client publish: checked, then turned into a grain call. Nothing is routed broker-style.
+/// The PUBACK waits for this handler, so a message is acknowledged only once it is durable.</summary>
+public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc,
+    IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
+{
+    public async Task InterceptAsync(InterceptingPublishEventArgs e)
+    {
+        e.ProcessPublish = false;
+        if (e.SessionItems[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection)
+        {
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            return;
+        }
+
+        var message = e.ApplicationMessage;
+        string? reference = null;
+        try
+        {
+            if (message.Payload.Length > options.Value.MaxPayloadBytes)
+                throw new ImException(ErrorCodes.LimitExceeded, $"payload is limited to {options.Value.MaxPayloadBytes} bytes");
+            using var lease = connection.Limiter.AttemptAcquire();
+            if (!lease.IsAcquired)
+                throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
+            var payload = Parse(message.Payload);
+            reference = ReferenceOf(payload);
+            await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
+        }
+        catch (ImException ex)
+        {
+            Refuse(e, connection, reference, ex.Code, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "Publish of {ClientId} to {Topic} failed", e.ClientId, message.Topic);
+            Refuse(e, connection, reference, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id");
+        }
+    }
+
+    private async Task RouteAsync(DeviceConnection c, string topic, JsonObject payload, string? responseTopic, byte[]? correlation,
+        InterceptingPublishEventArgs e)
+    {
+        var parts = topic.Split('/');
+        switch (parts)
+        {
+            case ["c", var conv, "m"]:
+                var result = await Conversation(conv).SendAsync(c.User, c.Device, RequireString(payload, "id"), RequireString(payload, "body"));
+                e.Response.UserProperties = [new MqttUserProperty("seq", System.Text.Encoding.UTF8.GetBytes(result.Message.Seq.ToString()).AsMemory())];
+                connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
+                break;
+            case ["c", var conv, "r"]:
+                await Conversation(conv).MarkReadAsync(c.User, c.Device, RequireLong(payload, "seq"));
+                break;
+            case ["c", var conv, "t"]:
+                await Conversation(conv).TypingAsync(c.User, c.Device);
+                break;
+            case ["p"]:
+                await grains.GetGrain<IUserGrain>(c.User).SetPresenceAsync(RequireString(payload, "status"), OptionalString(payload, "text"));
+                break;
+            case ["rpc", var method]:
+                await rpc.HandleAsync(c, method, payload, responseTopic, correlation);
+                break;
+            default:
+                throw new ImException(WireErrors.BadTopic, $"cannot publish to '{topic}'");
+        }
+    }
+
+    private IConversationGrain Conversation(string id)
+    {
+        if (!Ids.IsValidConversation(id))
+            throw new ImException(ErrorCodes.NotFound, $"no conversation '{id}'");
+        return grains.GetGrain<IConversationGrain>(id);
+    }
+
+    private void Refuse(InterceptingPublishEventArgs e, DeviceConnection c, string? reference, string code, string message)
+    {
+        e.Response.ReasonCode = ReasonCodes.For(code);
+        e.Response.ReasonString = message;
+        connections.Send(c, Topics.Events(c.User), Wire.Error(reference, code, message));
+    }
+
+    /// <summary>What an error event names: the client message id of a send, or the rid of an RPC.</summary>
+    private static string? ReferenceOf(JsonObject payload) =>
+        (payload["id"] ?? payload["rid"]) is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static JsonObject Parse(ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsEmpty)
+            return [];
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            return JsonNode.Parse(ref reader) as JsonObject ?? throw WireErrors.BadPayload("the payload must be a JSON object");
+        }
+        catch (JsonException)
+        {
+            throw WireErrors.BadPayload("the payload is not valid JSON");
+        }
+    }
+
+    internal static string RequireString(JsonObject o, string name) =>
+        o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw WireErrors.BadPayload($"'{name}' must be a string");
+
+    internal static string? OptionalString(JsonObject o, string name) =>
+        o[name] is null ? null : RequireString(o, name);
+
+    internal static long RequireLong(JsonObject o, string name) =>
+        o[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : throw WireErrors.BadPayload($"'{name}' must be an integer");
+}

@@ -1,0 +1,118 @@
+using System.Text.Json.Nodes;
+using ImOrleans.Models;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Requests on <c>rpc/{method}</c>; the reply goes to <c>u/{me}/r</c> (or an own MQTT 5 ResponseTopic,
+/// with its CorrelationData) as <c>{"rid","ok":true,"result"}</c> or <c>{"rid","ok":false,"error"}</c>.</summary>
+public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connections)
+{
+    private const int MaxListItems = 100;
+
+    public async Task HandleAsync(DeviceConnection c, string method, JsonObject args, string? responseTopic, byte[]? correlation)
+    {
+        var rid = args["rid"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        var topic = responseTopic is { Length: > 0 } t && Topics.IsOwn(c.User, t) ? t : Topics.Replies(c.User);
+        JsonNode reply;
+        try
+        {
+            reply = Wire.ReplyOk(rid, await InvokeAsync(c, method, args));
+        }
+        catch (ImException ex)
+        {
+            reply = Wire.ReplyError(rid, ex.Code, ex.Message);
+        }
+        connections.Send(c, topic, reply, correlation);
+    }
+
+    private async Task<JsonNode?> InvokeAsync(DeviceConnection c, string method, JsonObject a)
+    {
+        var me = grains.GetGrain<IUserGrain>(c.User);
+        switch (method)
+        {
+            case "conv.create":
+                return Wire.Conversation(await CreateAsync(c.User, a));
+            case "conv.list":
+                return new JsonObject { ["conversations"] = new JsonArray((await me.ListConversationsAsync()).Select(x => (JsonNode)Wire.Summary(x)).ToArray()) };
+            case "conv.get":
+                return Wire.Conversation(await Conv(a).GetAsync(c.User));
+            case "conv.add":
+                return Wire.Conversation(await Conv(a).AddMembersAsync(c.User, Users(a, "members")));
+            case "conv.remove":
+                return Wire.Conversation(await Conv(a).RemoveMembersAsync(c.User, Users(a, "members")));
+            case "conv.leave":
+                await Conv(a).LeaveAsync(c.User);
+                return null;
+            case "conv.role":
+                var role = Enum.TryParse<MemberRole>(PublishRouter.RequireString(a, "role"), ignoreCase: true, out var r)
+                    ? r : throw WireErrors.BadPayload("'role' must be member, admin or owner");
+                return Wire.Conversation(await Conv(a).SetRoleAsync(c.User, PublishRouter.RequireString(a, "user"), role));
+            case "history":
+                var query = new HistoryQuery(OptionalLong(a, "before"), OptionalLong(a, "after"), (int)(OptionalLong(a, "limit") ?? 50));
+                var page = await Conv(a).HistoryAsync(c.User, query);
+                return new JsonObject { ["messages"] = new JsonArray(page.Select(m => (JsonNode)Wire.Message(m)).ToArray()) };
+            case "sync":
+                var pending = await grains.GetGrain<IDeviceGrain>(c.ClientId).SyncAsync((int)Math.Clamp(OptionalLong(a, "limit") ?? 100, 1, 500));
+                return new JsonObject { ["messages"] = new JsonArray(pending.Select(m => (JsonNode)Wire.Message(m)).ToArray()) };
+            case "contacts.add":
+                await me.AddContactAsync(PublishRouter.RequireString(a, "user"));
+                return null;
+            case "contacts.remove":
+                await me.RemoveContactAsync(PublishRouter.RequireString(a, "user"));
+                return null;
+            case "contacts.list":
+                return new JsonObject { ["contacts"] = new JsonArray((await me.ListContactsAsync()).Select(u => (JsonNode)u).ToArray()) };
+            case "block":
+                await me.BlockAsync(PublishRouter.RequireString(a, "user"));
+                return null;
+            case "unblock":
+                await me.UnblockAsync(PublishRouter.RequireString(a, "user"));
+                return null;
+            case "blocks.list":
+                return new JsonObject { ["users"] = new JsonArray((await me.ListBlockedAsync()).Select(u => (JsonNode)u).ToArray()) };
+            case "presence.get":
+                var users = Users(a, "users");
+                var presence = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).GetPresenceAsync(c.User)));
+                return new JsonObject { ["presence"] = new JsonArray(presence.Select(p => (JsonNode)Wire.Presence(p)).ToArray()) };
+            case "device.push":
+                await grains.GetGrain<IDeviceGrain>(c.ClientId).SetPushAsync(PublishRouter.RequireString(a, "provider"), PublishRouter.RequireString(a, "token"));
+                return null;
+            default:
+                throw new ImException(WireErrors.UnknownMethod, $"no RPC method '{method}'");
+        }
+    }
+
+    private async Task<ConversationInfo> CreateAsync(string me, JsonObject a)
+    {
+        var members = Users(a, "members");
+        switch (PublishRouter.RequireString(a, "kind"))
+        {
+            case "direct":
+                var other = members.Where(m => m != me).Distinct().ToList();
+                if (other.Count != 1)
+                    throw new ImException(ErrorCodes.BadRequest, "a direct conversation takes exactly one other member");
+                return await grains.GetGrain<IConversationGrain>(Ids.Direct(me, other[0])).CreateDirectAsync(me, me, other[0]);
+            case "group":
+                return await grains.GetGrain<IConversationGrain>(Ids.NewGroup()).CreateGroupAsync(me, PublishRouter.OptionalString(a, "title"), members);
+            default:
+                throw WireErrors.BadPayload("'kind' must be direct or group");
+        }
+    }
+
+    private IConversationGrain Conv(JsonObject a)
+    {
+        var id = PublishRouter.RequireString(a, "conv");
+        if (!Ids.IsValidConversation(id))
+            throw new ImException(ErrorCodes.NotFound, $"no conversation '{id}'");
+        return grains.GetGrain<IConversationGrain>(id);
+    }
+
+    private static List<string> Users(JsonObject a, string name)
+    {
+        if (a[name] is not JsonArray array || array.Count > MaxListItems)
+            throw WireErrors.BadPayload($"'{name}' must be an array of at most {MaxListItems} user ids");
+        return array.Select(n => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw WireErrors.BadPayload($"'{name}' must hold strings")).ToList();
+    }
+
+    private static long? OptionalLong(JsonObject a, string name) => a[name] is null ? null : PublishRouter.RequireLong(a, name);
+}

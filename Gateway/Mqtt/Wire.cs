@@ -1,0 +1,84 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImOrleans.Models;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>The JSON shapes of the client protocol (docs/protocol.md). Times are Unix milliseconds.</summary>
+public static class Wire
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static JsonObject Message(MessageRecord m) => new()
+    {
+        ["conv"] = m.Conversation,
+        ["seq"] = m.Seq,
+        ["id"] = m.Id,
+        ["from"] = m.From,
+        ["dev"] = m.Device,
+        ["body"] = m.Body,
+        ["ts"] = m.Timestamp.ToUnixTimeMilliseconds(),
+    };
+
+    public static JsonObject Event(ConversationEvent e)
+    {
+        var o = new JsonObject { ["type"] = e.Type, ["conv"] = e.Conversation, ["user"] = e.User };
+        if (e.Type is EventTypes.Read or EventTypes.Delivered)
+            o["seq"] = e.Seq;
+        if (e.By is not null)
+            o["by"] = e.By;
+        return o;
+    }
+
+    /// <summary>Tells the sending device the seq its message got (MQTT 3.1.1 PUBACKs carry nothing).</summary>
+    public static JsonObject Sent(MessageRecord m) => new()
+    {
+        ["type"] = "sent", ["conv"] = m.Conversation, ["seq"] = m.Seq, ["id"] = m.Id, ["ts"] = m.Timestamp.ToUnixTimeMilliseconds(),
+    };
+
+    public static JsonObject Error(string? reference, string code, string message) => new()
+    {
+        ["type"] = "error", ["ref"] = reference, ["code"] = code, ["message"] = message,
+    };
+
+    public static JsonObject Presence(PresenceInfo p) => new()
+    {
+        ["user"] = p.User,
+        ["status"] = p.Status,
+        ["text"] = p.Text,
+        ["lastSeen"] = p.LastSeen?.ToUnixTimeMilliseconds(),
+    };
+
+    public static JsonObject Conversation(ConversationInfo c) => new()
+    {
+        ["conv"] = c.Id,
+        ["kind"] = c.Kind.ToString().ToLowerInvariant(),
+        ["title"] = c.Title,
+        ["members"] = new JsonArray(c.Members.Select(m => (JsonNode)new JsonObject
+        {
+            ["user"] = m.User, ["role"] = m.Role.ToString().ToLowerInvariant(),
+        }).ToArray()),
+        ["lastSeq"] = c.LastSeq,
+    };
+
+    public static JsonObject Summary(ConversationSummary c) => new()
+    {
+        ["conv"] = c.Id,
+        ["kind"] = c.Kind.ToString().ToLowerInvariant(),
+        ["title"] = c.Title,
+        ["lastSeq"] = c.LastSeq,
+        ["readSeq"] = c.ReadSeq,
+    };
+
+    public static JsonObject ReplyOk(string? rid, JsonNode? result) => new() { ["rid"] = rid, ["ok"] = true, ["result"] = result };
+
+    public static JsonObject ReplyError(string? rid, string code, string message) => new()
+    {
+        ["rid"] = rid, ["ok"] = false, ["error"] = new JsonObject { ["code"] = code, ["message"] = message },
+    };
+
+    public static byte[] Bytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, Json);
+}

@@ -1,0 +1,12 @@
+using ImOrleans.Gateway.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddImHttp();
+builder.AddImOrleansClient();
+builder.AddImGateway();
+
+var app = builder.Build();
+app.MapImGateway();
+app.MapGet("/healthz", () => Results.Ok("ok"));
+app.MapGet("/readyz", () => Results.Ok("ready"));
+app.Run();

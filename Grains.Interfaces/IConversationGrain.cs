@@ -1,0 +1,45 @@
+using ImOrleans.Models;
+using Orleans.Concurrency;
+
+namespace ImOrleans;
+
+/// <summary>A conversation: members and roles, ordering and persistence of messages, read marks.
+/// <c>by</c>/<c>user</c> arguments name the acting user; <see cref="Ids.SystemUser"/> acts with every right.</summary>
+[Alias("im.IConversationGrain")]
+public interface IConversationGrain : IGrainWithStringKey
+{
+    /// <summary>Creates (or returns) the direct conversation of two users; the key must be <see cref="Ids.Direct"/>.</summary>
+    [Alias("CreateDirect")] Task<ConversationInfo> CreateDirectAsync(string by, string a, string b);
+
+    /// <summary>Creates a group owned by <paramref name="owner"/>.</summary>
+    [Alias("CreateGroup")] Task<ConversationInfo> CreateGroupAsync(string owner, string? title, IReadOnlyList<string> members);
+
+    /// <summary>The conversation, if <paramref name="by"/> is a member.</summary>
+    [Alias("Get")] Task<ConversationInfo> GetAsync(string by);
+
+    /// <summary>This conversation as an entry of <paramref name="user"/>'s list.</summary>
+    [AlwaysInterleave, Alias("GetSummary")] Task<ConversationSummary?> GetSummaryAsync(string user);
+
+    [Alias("AddMembers")] Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users);
+    [Alias("RemoveMembers")] Task<ConversationInfo> RemoveMembersAsync(string by, IReadOnlyList<string> users);
+    [Alias("Leave")] Task LeaveAsync(string user);
+    [Alias("SetRole")] Task<ConversationInfo> SetRoleAsync(string by, string user, MemberRole role);
+
+    /// <summary>Orders and stores a message; returns only once it is durable. Idempotent by (sender, client id).</summary>
+    [Alias("Send")] Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body);
+
+    /// <summary>A page of history, oldest first.</summary>
+    [Alias("History")] Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query);
+
+    /// <summary>Marks everything up to <paramref name="seq"/> read by <paramref name="user"/>.</summary>
+    [Alias("MarkRead")] Task MarkReadAsync(string user, string device, long seq);
+
+    /// <summary>A device of <paramref name="user"/> acknowledged messages up to <paramref name="seq"/>.</summary>
+    [OneWay, Alias("MarkDelivered")] Task MarkDeliveredAsync(string user, long seq);
+
+    /// <summary>Tells the other members that <paramref name="user"/> is typing. Not stored.</summary>
+    [Alias("Typing")] Task TypingAsync(string user, string device);
+
+    /// <summary>Records that <paramref name="blocker"/> blocks (or unblocks) <paramref name="blocked"/> here.</summary>
+    [Alias("SetBlocked")] Task SetBlockedAsync(string blocker, string blocked, bool isBlocked);
+}

@@ -1,0 +1,39 @@
+using ImOrleans.Models;
+using Orleans.Concurrency;
+
+namespace ImOrleans;
+
+/// <summary>One device of one user (key <c>{user}/{device}</c>): its live connection, delivery cursors and push token.</summary>
+[Alias("im.IDeviceGrain")]
+public interface IDeviceGrain : IGrainWithStringKey
+{
+    /// <summary>Binds the device to a gateway connection, replays everything after its cursors
+    /// through the gateway in order, then lets live traffic through. Fails with limit_exceeded past the device limit.</summary>
+    [Alias("Connect")] Task ConnectAsync(IGatewayObserver gateway, string connectionId);
+
+    /// <summary>The connection went away; ignored if a newer connection took over.</summary>
+    [Alias("Disconnect")] Task DisconnectAsync(string connectionId);
+
+    /// <summary>The gateway still holds this connection (sent periodically). False when the grain does not
+    /// know the connection (it was reactivated, say after a silo failure): the gateway then connects it again.</summary>
+    [Alias("Touch")] Task<bool> TouchAsync(string connectionId);
+
+    /// <summary>The device acknowledged delivery of (conversation, seq).</summary>
+    [Alias("Ack")] Task AckAsync(string conversation, long seq);
+
+    /// <summary>Everything after this device's cursors, in order per conversation (at most <paramref name="limit"/> per conversation).</summary>
+    [Alias("Sync")] Task<IReadOnlyList<MessageRecord>> SyncAsync(int limit);
+
+    /// <summary>The acknowledged position per conversation.</summary>
+    [Alias("GetCursors")] Task<IReadOnlyDictionary<string, long>> GetCursorsAsync();
+
+    /// <summary>Sets the push provider and token used when the device is offline.</summary>
+    [Alias("SetPush")] Task SetPushAsync(string provider, string token);
+
+    /// <summary>A new message for this device (already filtered by the user grain).</summary>
+    [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);
+
+    [OneWay, Alias("OnEvent")] Task OnEventAsync(ConversationEvent evt);
+
+    [OneWay, Alias("OnPresence")] Task OnPresenceAsync(PresenceInfo presence);
+}

@@ -1,0 +1,71 @@
+using ImOrleans.Models;
+using Orleans.Concurrency;
+
+namespace ImOrleans;
+
+// Methods that other grains await while this one may be awaiting them are [AlwaysInterleave] (pure reads)
+// or [OneWay], so that no call cycle between grains can deadlock.
+
+/// <summary>A user account: credentials, devices, contacts and blocks, conversation list, presence.</summary>
+[Alias("im.IUserGrain")]
+public interface IUserGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the account; fails with already_exists or weak_password.</summary>
+    [Alias("Create")] Task CreateAsync(string password);
+
+    /// <summary>True when the account exists, is enabled and the password matches.</summary>
+    [Alias("VerifyPassword")] Task<bool> VerifyPasswordAsync(string password);
+
+    /// <summary>Replaces the password.</summary>
+    [Alias("SetPassword")] Task SetPasswordAsync(string password);
+
+    /// <summary>Disables or re-enables the account; a disabled account cannot log in or send.</summary>
+    [Alias("SetDisabled")] Task SetDisabledAsync(bool disabled);
+
+    /// <summary>The account as others may see it (Exists=false when there is none).</summary>
+    [AlwaysInterleave, Alias("GetProfile")] Task<UserProfile> GetProfileAsync();
+
+    /// <summary>True when the account exists and is not disabled.</summary>
+    [AlwaysInterleave, Alias("IsActive")] Task<bool> IsActiveAsync();
+
+    /// <summary>Records a device of this user; fails with limit_exceeded past the per-user device limit.</summary>
+    [Alias("RegisterDevice")] Task RegisterDeviceAsync(string device);
+
+    /// <summary>The user's conversations with the latest seq of each.</summary>
+    [Alias("ListConversations")] Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync();
+
+    /// <summary>Called by a conversation when this user joins (at seq <paramref name="joinedAt"/>) or leaves it.</summary>
+    [Alias("SetMembership")] Task SetMembershipAsync(string conversation, bool member, long joinedAt);
+
+    /// <summary>Conversation id → the seq when this user joined; a new device starts delivery there.</summary>
+    [AlwaysInterleave, Alias("GetJoinedAt")] Task<IReadOnlyDictionary<string, long>> GetJoinedAtAsync();
+
+    [Alias("AddContact")] Task AddContactAsync(string user);
+    [Alias("RemoveContact")] Task RemoveContactAsync(string user);
+    [Alias("ListContacts")] Task<IReadOnlyList<string>> ListContactsAsync();
+
+    /// <summary>Called by another user when they add or remove this user as a contact.</summary>
+    [OneWay, Alias("SetContactOf")] Task SetContactOfAsync(string user, bool added);
+
+    [Alias("Block")] Task BlockAsync(string user);
+    [Alias("Unblock")] Task UnblockAsync(string user);
+    [Alias("ListBlocked")] Task<IReadOnlyList<string>> ListBlockedAsync();
+
+    /// <summary>Sets the explicit status (online, away, busy, invisible) and free text.</summary>
+    [Alias("SetPresence")] Task SetPresenceAsync(string status, string? text);
+
+    /// <summary>This user's presence as <paramref name="viewer"/> may see it (offline unless mutual contacts).</summary>
+    [AlwaysInterleave, Alias("GetPresence")] Task<PresenceInfo> GetPresenceAsync(string? viewer);
+
+    /// <summary>Called by a device grain when one of this user's devices connects or disconnects.</summary>
+    [Alias("SetDeviceOnline")] Task SetDeviceOnlineAsync(string device, bool online);
+
+    /// <summary>Fans a stored message out to this user's connected devices, except the sending one.</summary>
+    [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);
+
+    /// <summary>Fans an event out to this user's connected devices, except <paramref name="exceptDevice"/>.</summary>
+    [OneWay, Alias("OnEvent")] Task OnEventAsync(ConversationEvent evt, string? exceptDevice);
+
+    /// <summary>A contact's presence changed.</summary>
+    [OneWay, Alias("OnContactPresence")] Task OnContactPresenceAsync(PresenceInfo presence);
+}

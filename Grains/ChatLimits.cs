@@ -1,0 +1,28 @@
+namespace ImOrleans.Grains;
+
+/// <summary>Domain limits, bound from the <c>Limits</c> configuration section.</summary>
+public sealed class ChatLimits
+{
+    public const string Section = "Limits";
+
+    /// <summary>Members a group may have, owner included.</summary>
+    public int MaxGroupMembers { get; set; } = 1000;
+
+    /// <summary>Devices one user may register.</summary>
+    public int MaxDevicesPerUser { get; set; } = 10;
+
+    /// <summary>Characters in a message body.</summary>
+    public int MaxBodyLength { get; set; } = 16_000;
+
+    /// <summary>Characters in a client message id.</summary>
+    public int MaxClientIdLength { get; set; } = 64;
+
+    /// <summary>Shortest password accepted.</summary>
+    public int MinPasswordLength { get; set; } = 8;
+
+    /// <summary>How many recent messages per conversation are remembered to drop retried sends.</summary>
+    public int DedupWindow { get; set; } = 1024;
+
+    /// <summary>Characters in a group title.</summary>
+    public int MaxTitleLength { get; set; } = 200;
+}

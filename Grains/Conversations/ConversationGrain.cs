@@ -1,0 +1,359 @@
+using ImOrleans.Grains.Storage;
+using ImOrleans.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ImOrleans.Grains.Conversations;
+
+public sealed class ConversationGrain(
+    [PersistentState("conversation", GrainStorage.Name)] IPersistentState<ConversationState> state,
+    IMessageStore store,
+    IOptions<ChatLimits> limitOptions,
+    ILogger<ConversationGrain> log) : Grain, IConversationGrain
+{
+    private const int MaxHistoryPage = 200;
+
+    private readonly ChatLimits _limits = limitOptions.Value;
+    private readonly RecentMessages _recent = new(limitOptions.Value.DedupWindow);
+    private readonly Dictionary<string, long> _deliveredMarks = [];
+
+    // Null until read from the store: after a failed append we cannot know whether it committed.
+    private long? _lastSeq;
+
+    private string Id => this.GetPrimaryKeyString();
+    private ConversationState S => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken ct)
+    {
+        if (S.Created)
+            await LoadTailAsync(ct);
+    }
+
+    public async Task<ConversationInfo> CreateDirectAsync(string by, string a, string b)
+    {
+        Ids.RequireUser(a);
+        Ids.RequireUser(b);
+        if (a == b)
+            throw new ImException(ErrorCodes.BadRequest, "a direct conversation needs two different users");
+        if (Id != Ids.Direct(a, b))
+            throw new ImException(ErrorCodes.InvalidId, $"the direct conversation of '{a}' and '{b}' is '{Ids.Direct(a, b)}'");
+        if (by != Ids.SystemUser && by != a && by != b)
+            throw new ImException(ErrorCodes.Forbidden, "only a participant can open a direct conversation");
+        if (S.Created)
+            return Info();
+        if (S.BlockedBy.Count > 0)
+            throw new ImException(ErrorCodes.Blocked, "one of the users blocks the other");
+        await RequireActiveUsersAsync([a, b]);
+
+        S.Created = true;
+        S.Kind = ConversationKind.Direct;
+        S.CreatedAt = DateTimeOffset.UtcNow;
+        S.Members[a] = MemberRole.Member;
+        S.Members[b] = MemberRole.Member;
+        await state.WriteStateAsync();
+        _lastSeq = 0;
+        await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+        return Info();
+    }
+
+    public async Task<ConversationInfo> CreateGroupAsync(string owner, string? title, IReadOnlyList<string> members)
+    {
+        if (!Id.StartsWith("g-", StringComparison.Ordinal) || !Ids.IsValidConversation(Id))
+            throw new ImException(ErrorCodes.InvalidId, $"'{Id}' is not a group id");
+        if (S.Created)
+            throw new ImException(ErrorCodes.AlreadyExists, $"conversation '{Id}' already exists");
+        Ids.RequireUser(owner, "owner");
+        RequireTitle(title);
+        var all = members.Append(owner).Distinct().ToList();
+        foreach (var m in all)
+            Ids.RequireUser(m, "member");
+        if (all.Count > _limits.MaxGroupMembers)
+            throw new ImException(ErrorCodes.LimitExceeded, $"a group has at most {_limits.MaxGroupMembers} members ({all.Count} asked)");
+        await RequireActiveUsersAsync(all);
+
+        S.Created = true;
+        S.Kind = ConversationKind.Group;
+        S.Title = title;
+        S.CreatedAt = DateTimeOffset.UtcNow;
+        foreach (var m in all)
+            S.Members[m] = m == owner ? MemberRole.Owner : MemberRole.Member;
+        await state.WriteStateAsync();
+        _lastSeq = 0;
+        await Task.WhenAll(all.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+        return Info();
+    }
+
+    public Task<ConversationInfo> GetAsync(string by)
+    {
+        RequireMember(by);
+        return Task.FromResult(Info());
+    }
+
+    public Task<ConversationSummary?> GetSummaryAsync(string user) =>
+        Task.FromResult(S.Created && S.Members.ContainsKey(user)
+            ? new ConversationSummary(Id, S.Kind, S.Title, _lastSeq ?? 0, S.ReadMarks.GetValueOrDefault(user))
+            : null);
+
+    public async Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users)
+    {
+        RequireGroup();
+        RequireRole(by, MemberRole.Admin, "add members");
+        var added = users.Distinct().Where(u => !S.Members.ContainsKey(u)).ToList();
+        foreach (var u in added)
+            Ids.RequireUser(u, "member");
+        if (S.Members.Count + added.Count > _limits.MaxGroupMembers)
+            throw new ImException(ErrorCodes.LimitExceeded, $"a group has at most {_limits.MaxGroupMembers} members");
+        if (added.Count == 0)
+            return Info();
+        await RequireActiveUsersAsync(added);
+
+        foreach (var u in added)
+            S.Members[u] = MemberRole.Member;
+        await state.WriteStateAsync();
+        var joinedAt = await LastSeqAsync();
+        await Task.WhenAll(added.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
+        foreach (var u in added)
+            Broadcast(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
+        return Info();
+    }
+
+    public async Task<ConversationInfo> RemoveMembersAsync(string by, IReadOnlyList<string> users)
+    {
+        RequireGroup();
+        RequireRole(by, MemberRole.Admin, "remove members");
+        var removed = users.Distinct().Where(S.Members.ContainsKey).ToList();
+        foreach (var u in removed)
+        {
+            // Admins remove plain members; only the owner (or the system) removes admins; nobody removes the owner.
+            var role = S.Members[u];
+            if (role == MemberRole.Owner)
+                throw new ImException(ErrorCodes.Forbidden, "the owner cannot be removed; transfer ownership first");
+            if (role == MemberRole.Admin && by != Ids.SystemUser && S.Members[by] != MemberRole.Owner)
+                throw new ImException(ErrorCodes.Forbidden, "only the owner can remove an admin");
+        }
+        await RemoveAsync(removed, by);
+        return Info();
+    }
+
+    public async Task LeaveAsync(string user)
+    {
+        RequireGroup();
+        RequireMember(user);
+        if (S.Members[user] == MemberRole.Owner)
+        {
+            // Ownership passes to an admin if there is one, else to any member, so a group always has an owner.
+            var heir = S.Members.Where(m => m.Key != user)
+                .OrderByDescending(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal)
+                .Select(m => m.Key).FirstOrDefault();
+            if (heir is not null)
+                S.Members[heir] = MemberRole.Owner;
+        }
+        await RemoveAsync([user], user);
+    }
+
+    public async Task<ConversationInfo> SetRoleAsync(string by, string user, MemberRole role)
+    {
+        RequireGroup();
+        RequireRole(by, MemberRole.Owner, "change roles");
+        if (!S.Members.TryGetValue(user, out var current))
+            throw new ImException(ErrorCodes.NotMember, $"'{user}' is not a member");
+        if (current == role)
+            return Info();
+        if (current == MemberRole.Owner)
+            throw new ImException(ErrorCodes.Forbidden, "make another member owner instead");
+        if (role == MemberRole.Owner)
+        {
+            foreach (var owner in S.Members.Where(m => m.Value == MemberRole.Owner).Select(m => m.Key).ToList())
+                S.Members[owner] = MemberRole.Admin;
+        }
+        S.Members[user] = role;
+        await state.WriteStateAsync();
+        return Info();
+    }
+
+    public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body)
+    {
+        RequireCreated();
+        if (from != Ids.SystemUser)
+            RequireMember(from);
+        if (string.IsNullOrEmpty(clientMessageId) || clientMessageId.Length > _limits.MaxClientIdLength)
+            throw new ImException(ErrorCodes.BadPayload, $"a message needs an id of 1-{_limits.MaxClientIdLength} characters");
+        if (body is null)
+            throw new ImException(ErrorCodes.BadPayload, "a message needs a body");
+        if (body.Length > _limits.MaxBodyLength)
+            throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
+        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
+            throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
+
+        if (_recent.Find(from, clientMessageId) is { } existing)
+            return new SendResult(existing, Duplicate: true);
+
+        var seq = await LastSeqAsync() + 1;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now);
+        try
+        {
+            await store.AppendAsync(message);
+        }
+        catch (Exception ex)
+        {
+            _lastSeq = null;
+            log.LogError(ex, "Append of {Conversation}#{Seq} failed", Id, seq);
+            throw new ImException(ErrorCodes.Unavailable, "the message store is unavailable; retry with the same id");
+        }
+        _lastSeq = seq;
+        _recent.Add(message);
+        foreach (var member in S.Members.Keys)
+            _ = User(member).OnMessageAsync(message);
+        return new SendResult(message, Duplicate: false);
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query)
+    {
+        RequireMember(by);
+        var limit = Math.Clamp(query.Limit, 1, MaxHistoryPage);
+        if (query.Before is not null && query.After is not null)
+            throw new ImException(ErrorCodes.BadRequest, "give 'before' or 'after', not both");
+        return query.After is { } after
+            ? await store.ReadAfterAsync(Id, after, limit)
+            : await store.ReadBeforeAsync(Id, query.Before ?? long.MaxValue, limit);
+    }
+
+    public async Task MarkReadAsync(string user, string device, long seq)
+    {
+        RequireMember(user);
+        var last = await LastSeqAsync();
+        if (seq < 0 || seq > last)
+            throw new ImException(ErrorCodes.BadRequest, $"seq must be between 0 and {last}");
+        if (seq <= S.ReadMarks.GetValueOrDefault(user))
+            return;
+        S.ReadMarks[user] = seq;
+        await state.WriteStateAsync();
+        var evt = new ConversationEvent(EventTypes.Read, Id, user, seq);
+        foreach (var member in S.Members.Keys)
+            _ = User(member).OnEventAsync(evt, member == user ? device : null);
+    }
+
+    public Task MarkDeliveredAsync(string user, long seq)
+    {
+        // Delivery marks are kept in memory and sent only in direct conversations: in a group they would
+        // multiply traffic by the member count, and a lost mark only means a late "delivered" tick.
+        if (!S.Created || S.Kind != ConversationKind.Direct || !S.Members.ContainsKey(user))
+            return Task.CompletedTask;
+        if (seq <= _deliveredMarks.GetValueOrDefault(user))
+            return Task.CompletedTask;
+        _deliveredMarks[user] = seq;
+        var evt = new ConversationEvent(EventTypes.Delivered, Id, user, seq);
+        foreach (var member in S.Members.Keys.Where(m => m != user))
+            _ = User(member).OnEventAsync(evt, null);
+        return Task.CompletedTask;
+    }
+
+    public Task TypingAsync(string user, string device)
+    {
+        RequireMember(user);
+        var evt = new ConversationEvent(EventTypes.Typing, Id, user);
+        foreach (var member in S.Members.Keys.Where(m => m != user))
+            _ = User(member).OnEventAsync(evt, null);
+        return Task.CompletedTask;
+    }
+
+    public async Task SetBlockedAsync(string blocker, string blocked, bool isBlocked)
+    {
+        if (Id != Ids.Direct(blocker, blocked))
+            throw new ImException(ErrorCodes.BadRequest, "blocks apply to the direct conversation of the two users");
+        var changed = isBlocked ? S.BlockedBy.Add(blocker) : S.BlockedBy.Remove(blocker);
+        if (changed)
+            await state.WriteStateAsync();
+    }
+
+    private async Task RemoveAsync(List<string> users, string by)
+    {
+        if (users.Count == 0)
+            return;
+        // Tell the leavers too, before they stop receiving this conversation's events.
+        foreach (var u in users)
+            Broadcast(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
+        foreach (var u in users)
+        {
+            S.Members.Remove(u);
+            S.ReadMarks.Remove(u);
+        }
+        await state.WriteStateAsync();
+        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0)));
+    }
+
+    private void Broadcast(ConversationEvent evt)
+    {
+        foreach (var member in S.Members.Keys)
+            _ = User(member).OnEventAsync(evt, null);
+    }
+
+    private async Task<long> LastSeqAsync()
+    {
+        if (_lastSeq is null)
+            await LoadTailAsync(CancellationToken.None);
+        return _lastSeq!.Value;
+    }
+
+    /// <summary>Reads the last seq and the dedup window from the store: the store, not grain state, is the truth.</summary>
+    private async Task LoadTailAsync(CancellationToken ct)
+    {
+        var last = await store.GetLastSeqAsync(Id, ct);
+        _recent.Clear();
+        foreach (var m in await store.ReadBeforeAsync(Id, last + 1, _limits.DedupWindow, ct))
+            _recent.Add(m);
+        _lastSeq = last;
+    }
+
+    private async Task RequireActiveUsersAsync(IEnumerable<string> users)
+    {
+        var list = users.ToList();
+        var active = await Task.WhenAll(list.Select(u => User(u).IsActiveAsync()));
+        var missing = list.Where((_, i) => !active[i]).ToList();
+        if (missing.Count > 0)
+            throw new ImException(ErrorCodes.NotFound, $"no such user: {string.Join(", ", missing)}");
+    }
+
+    private ConversationInfo Info() => new(
+        Id, S.Kind, S.Title,
+        S.Members.Select(m => new Member(m.Key, m.Value)).OrderByDescending(m => m.Role).ThenBy(m => m.User, StringComparer.Ordinal).ToList(),
+        _lastSeq ?? 0);
+
+    private IUserGrain User(string id) => GrainFactory.GetGrain<IUserGrain>(id);
+
+    private void RequireCreated()
+    {
+        if (!S.Created)
+            throw new ImException(ErrorCodes.NotFound, $"conversation '{Id}' does not exist");
+    }
+
+    private void RequireMember(string user)
+    {
+        RequireCreated();
+        if (user != Ids.SystemUser && !S.Members.ContainsKey(user))
+            throw new ImException(ErrorCodes.NotMember, $"'{user}' is not a member of '{Id}'");
+    }
+
+    private void RequireGroup()
+    {
+        RequireCreated();
+        if (S.Kind != ConversationKind.Group)
+            throw new ImException(ErrorCodes.BadRequest, "a direct conversation has exactly its two users");
+    }
+
+    private void RequireRole(string user, MemberRole atLeast, string what)
+    {
+        if (user == Ids.SystemUser)
+            return;
+        RequireMember(user);
+        if (S.Members[user] < atLeast)
+            throw new ImException(ErrorCodes.Forbidden, $"only {atLeast.ToString().ToLowerInvariant()}s can {what}");
+    }
+
+    private void RequireTitle(string? title)
+    {
+        if (title is { Length: var n } && n > _limits.MaxTitleLength)
+            throw new ImException(ErrorCodes.LimitExceeded, $"title is limited to {_limits.MaxTitleLength} characters");
+    }
+}

@@ -1,0 +1,23 @@
+using ImOrleans.Models;
+
+namespace ImOrleans.Grains.Conversations;
+
+/// <summary>Persisted conversation state. Messages and the next seq live in the message store, not here.</summary>
+[GenerateSerializer, Alias("im.ConversationState")]
+public sealed class ConversationState
+{
+    [Id(0)] public bool Created { get; set; }
+    [Id(1)] public ConversationKind Kind { get; set; }
+    [Id(2)] public string? Title { get; set; }
+
+    /// <summary>Members and roles, capped by <see cref="ChatLimits.MaxGroupMembers"/>.</summary>
+    [Id(3)] public Dictionary<string, MemberRole> Members { get; set; } = [];
+
+    /// <summary>Read marks per member.</summary>
+    [Id(4)] public Dictionary<string, long> ReadMarks { get; set; } = [];
+
+    /// <summary>Direct conversations: which of the two users blocks the other (may be set before creation).</summary>
+    [Id(5)] public HashSet<string> BlockedBy { get; set; } = [];
+
+    [Id(6)] public DateTimeOffset CreatedAt { get; set; }
+}

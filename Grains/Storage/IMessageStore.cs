@@ -1,0 +1,29 @@
+using ImOrleans.Models;
+
+namespace ImOrleans.Grains.Storage;
+
+/// <summary>One message with its position in the store-wide feed (the order of commits on one store).</summary>
+public sealed record FeedEntry(long Position, MessageRecord Message);
+
+/// <summary>The append-only message log, keyed (conversation, seq). History, offline delivery and
+/// multi-device sync all read it; nothing here ever updates or deletes a message.</summary>
+public interface IMessageStore
+{
+    /// <summary>Creates or migrates the schema. Safe to call on every start, from several processes.</summary>
+    Task InitializeAsync(CancellationToken ct = default);
+
+    /// <summary>Appends one message; completes only once it is committed. Fails if (conversation, seq) exists.</summary>
+    Task AppendAsync(MessageRecord message, CancellationToken ct = default);
+
+    /// <summary>The highest seq stored for a conversation, 0 when it has none.</summary>
+    Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default);
+
+    /// <summary>Up to <paramref name="limit"/> messages with seq &gt; <paramref name="afterSeq"/>, oldest first.</summary>
+    Task<IReadOnlyList<MessageRecord>> ReadAfterAsync(string conversation, long afterSeq, int limit, CancellationToken ct = default);
+
+    /// <summary>The <paramref name="limit"/> newest messages with seq &lt; <paramref name="beforeSeq"/>, returned oldest first.</summary>
+    Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default);
+
+    /// <summary>Up to <paramref name="limit"/> messages of all conversations (or one) after a feed position, in position order.</summary>
+    Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default);
+}

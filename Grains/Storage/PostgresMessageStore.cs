@@ -1,0 +1,138 @@
+using ImOrleans.Models;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ImOrleans.Grains.Storage;
+
+/// <summary>The cluster-mode message log on PostgreSQL, hash-partitioned by conversation.
+/// Each silo runs its own group-commit loop; a batch is one multi-row INSERT in one transaction.</summary>
+public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
+{
+    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at";
+    private const int Partitions = 8;
+
+    // Each entry is one schema version; new versions are appended, never edited.
+    private static readonly string[] Migrations =
+    [
+        $"""
+        CREATE TABLE im_messages (
+            conversation_id text        NOT NULL,
+            seq             bigint      NOT NULL,
+            position        bigserial   NOT NULL,
+            client_id       text        NOT NULL,
+            sender          text        NOT NULL,
+            device          text        NOT NULL,
+            body            text        NOT NULL,
+            created_at      timestamptz NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        ) PARTITION BY HASH (conversation_id);
+        {string.Concat(Enumerable.Range(0, Partitions).Select(i =>
+            $"CREATE TABLE im_messages_p{i} PARTITION OF im_messages FOR VALUES WITH (MODULUS {Partitions}, REMAINDER {i});\n"))}
+        CREATE INDEX im_messages_position ON im_messages (position);
+        """,
+    ];
+
+    private readonly NpgsqlDataSource _db;
+    private readonly GroupCommitWriter _writer;
+
+    public PostgresMessageStore(string connectionString, int maxBatch, ILogger<PostgresMessageStore> log)
+    {
+        _db = NpgsqlDataSource.Create(connectionString);
+        _writer = new GroupCommitWriter(WriteBatchAsync, maxBatch, log);
+    }
+
+    public BatchStats Stats => _writer.Stats;
+
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Serializes migrations when several silos start at once; released at commit.
+        await ExecAsync(conn, "SELECT pg_advisory_xact_lock(7345021);", ct);
+        await ExecAsync(conn, "CREATE TABLE IF NOT EXISTS im_store_schema (version int NOT NULL);", ct);
+        await using var get = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM im_store_schema;", conn);
+        var version = Convert.ToInt32(await get.ExecuteScalarAsync(ct));
+        for (var v = version; v < Migrations.Length; v++)
+        {
+            await ExecAsync(conn, Migrations[v], ct);
+            await ExecAsync(conn, $"INSERT INTO im_store_schema (version) VALUES ({v + 1});", ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public Task AppendAsync(MessageRecord message, CancellationToken ct = default) => _writer.AppendAsync(message, ct);
+
+    private async Task WriteBatchAsync(IReadOnlyList<MessageRecord> batch, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand(
+            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7) ORDER BY 1, 2;");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Conversation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Seq).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.From).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Device).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Body).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Timestamp.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        // A single statement is its own transaction: the batch commits whole or not at all.
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand("SELECT seq FROM im_messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1;");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        return await cmd.ExecuteScalarAsync(ct) is long seq ? seq : 0;
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> ReadAfterAsync(string conversation, long afterSeq, int limit, CancellationToken ct = default)
+    {
+        var rows = await QueryAsync(
+            $"SELECT position, {Columns} FROM im_messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3;",
+            [conversation, afterSeq, limit], ct);
+        return rows.Select(r => r.Message).ToList();
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default)
+    {
+        var rows = await QueryAsync(
+            $"SELECT position, {Columns} FROM im_messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3;",
+            [conversation, beforeSeq, limit], ct);
+        return rows.Select(r => r.Message).Reverse().ToList();
+    }
+
+    public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default) =>
+        conversation is null
+            ? QueryAsync($"SELECT position, {Columns} FROM im_messages WHERE position > $1 ORDER BY position LIMIT $2;",
+                [afterPosition, limit], ct)
+            : QueryAsync($"SELECT position, {Columns} FROM im_messages WHERE conversation_id = $3 AND position > $1 ORDER BY position LIMIT $2;",
+                [afterPosition, limit, conversation], ct);
+
+    private async Task<IReadOnlyList<FeedEntry>> QueryAsync(string sql, object[] args, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand(sql);
+        foreach (var a in args)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = a });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<FeedEntry>();
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
+                r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
+                new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero))));
+        }
+        return list;
+    }
+
+    private static async Task ExecAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+}

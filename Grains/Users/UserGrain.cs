@@ -1,0 +1,255 @@
+using ImOrleans.Models;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace ImOrleans.Grains.Users;
+
+public sealed class UserGrain(
+    [PersistentState("user", GrainStorage.Name)] IPersistentState<UserState> state,
+    IOptions<ChatLimits> limits) : Grain, IUserGrain
+{
+    // PasswordHasher's format is versioned and salted (PBKDF2, 100k iterations); stateless, so one instance serves all.
+    private static readonly PasswordHasher<string> Hasher = new();
+
+    private readonly HashSet<string> _onlineDevices = [];
+    private string UserId => this.GetPrimaryKeyString();
+    private UserState S => state.State;
+
+    public async Task CreateAsync(string password)
+    {
+        Ids.RequireUser(UserId);
+        if (UserId == Ids.SystemUser)
+            throw new ImException(ErrorCodes.InvalidId, $"'{Ids.SystemUser}' is reserved");
+        if (S.Created)
+            throw new ImException(ErrorCodes.AlreadyExists, $"user '{UserId}' already exists");
+        RequireStrong(password);
+        S.Created = true;
+        S.CreatedAt = DateTimeOffset.UtcNow;
+        S.PasswordHash = Hasher.HashPassword(UserId, password);
+        await state.WriteStateAsync();
+    }
+
+    public Task<bool> VerifyPasswordAsync(string password)
+    {
+        if (!S.Created || S.Disabled || string.IsNullOrEmpty(password))
+            return Task.FromResult(false);
+        var result = Hasher.VerifyHashedPassword(UserId, S.PasswordHash, password);
+        return Task.FromResult(result != PasswordVerificationResult.Failed);
+    }
+
+    public async Task SetPasswordAsync(string password)
+    {
+        RequireCreated();
+        RequireStrong(password);
+        S.PasswordHash = Hasher.HashPassword(UserId, password);
+        await state.WriteStateAsync();
+    }
+
+    public async Task SetDisabledAsync(bool disabled)
+    {
+        RequireCreated();
+        S.Disabled = disabled;
+        await state.WriteStateAsync();
+    }
+
+    public Task<UserProfile> GetProfileAsync() =>
+        Task.FromResult(new UserProfile(UserId, S.Created, S.Disabled, S.CreatedAt, S.Devices.ToList()));
+
+    public Task<bool> IsActiveAsync() => Task.FromResult(S.Created && !S.Disabled);
+
+    public async Task RegisterDeviceAsync(string device)
+    {
+        RequireCreated();
+        Ids.RequireDevice(device);
+        if (S.Devices.Contains(device))
+            return;
+        if (S.Devices.Count >= limits.Value.MaxDevicesPerUser)
+            throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' already has {S.Devices.Count} devices (limit {limits.Value.MaxDevicesPerUser})");
+        S.Devices.Add(device);
+        await state.WriteStateAsync();
+    }
+
+    public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
+    {
+        var summaries = await Task.WhenAll(S.Conversations.Keys.Select(c =>
+            GrainFactory.GetGrain<IConversationGrain>(c).GetSummaryAsync(UserId)));
+        return summaries.OfType<ConversationSummary>()
+            .OrderByDescending(s => s.LastSeq).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+    }
+
+    public Task<IReadOnlyDictionary<string, long>> GetJoinedAtAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(S.Conversations));
+
+    public async Task SetMembershipAsync(string conversation, bool member, long joinedAt)
+    {
+        var changed = member ? S.Conversations.TryAdd(conversation, joinedAt) : S.Conversations.Remove(conversation);
+        if (changed)
+            await state.WriteStateAsync();
+    }
+
+    public async Task AddContactAsync(string user)
+    {
+        RequireCreated();
+        await RequireOtherUserAsync(user);
+        if (!S.Contacts.Add(user))
+            return;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IUserGrain>(user).SetContactOfAsync(UserId, true);
+        if (SharesPresenceWith(user))
+            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor(user));
+    }
+
+    public async Task RemoveContactAsync(string user)
+    {
+        RequireCreated();
+        if (!S.Contacts.Remove(user))
+            return;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IUserGrain>(user).SetContactOfAsync(UserId, false);
+    }
+
+    public Task<IReadOnlyList<string>> ListContactsAsync() =>
+        Task.FromResult<IReadOnlyList<string>>(S.Contacts.Order(StringComparer.Ordinal).ToList());
+
+    public async Task SetContactOfAsync(string user, bool added)
+    {
+        var changed = added ? S.ContactOf.Add(user) : S.ContactOf.Remove(user);
+        if (!changed)
+            return;
+        await state.WriteStateAsync();
+        // The other side just made the relation mutual: let them see us at once.
+        if (added && SharesPresenceWith(user))
+            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor(user));
+    }
+
+    public async Task BlockAsync(string user)
+    {
+        RequireCreated();
+        await RequireOtherUserAsync(user);
+        if (!S.Blocked.Add(user))
+            return;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IConversationGrain>(Ids.Direct(UserId, user)).SetBlockedAsync(UserId, user, true);
+    }
+
+    public async Task UnblockAsync(string user)
+    {
+        RequireCreated();
+        if (!S.Blocked.Remove(user))
+            return;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IConversationGrain>(Ids.Direct(UserId, user)).SetBlockedAsync(UserId, user, false);
+    }
+
+    public Task<IReadOnlyList<string>> ListBlockedAsync() =>
+        Task.FromResult<IReadOnlyList<string>>(S.Blocked.Order(StringComparer.Ordinal).ToList());
+
+    public async Task SetPresenceAsync(string status, string? text)
+    {
+        RequireCreated();
+        if (!PresenceStatus.Settable.Contains(status))
+            throw new ImException(ErrorCodes.BadRequest, $"status must be one of {string.Join(", ", PresenceStatus.Settable)}");
+        if (text is { Length: > 200 })
+            throw new ImException(ErrorCodes.LimitExceeded, "status text is limited to 200 characters");
+        var before = VisibleStatus;
+        var textChanged = S.StatusText != text;
+        S.Status = status;
+        S.StatusText = text;
+        await state.WriteStateAsync();
+        if (before != VisibleStatus || textChanged)
+            await BroadcastPresenceAsync();
+    }
+
+    public Task<PresenceInfo> GetPresenceAsync(string? viewer)
+    {
+        if (viewer is null || viewer == UserId)
+            return Task.FromResult(new PresenceInfo(UserId, _onlineDevices.Count == 0 ? PresenceStatus.Offline : S.Status, S.StatusText, S.LastSeen));
+        return Task.FromResult(SharesPresenceWith(viewer)
+            ? PresenceFor(viewer)
+            : new PresenceInfo(UserId, PresenceStatus.Offline, null, null));
+    }
+
+    public async Task SetDeviceOnlineAsync(string device, bool online)
+    {
+        var before = VisibleStatus;
+        var changed = online ? _onlineDevices.Add(device) : _onlineDevices.Remove(device);
+        if (!changed)
+            return;
+        if (!online && _onlineDevices.Count == 0)
+        {
+            S.LastSeen = DateTimeOffset.UtcNow;
+            await state.WriteStateAsync();
+        }
+        // Coalesced: a second device coming online, or one of two going away, tells nobody anything.
+        if (before != VisibleStatus)
+            await BroadcastPresenceAsync();
+    }
+
+    public Task OnMessageAsync(MessageRecord message)
+    {
+        foreach (var device in _onlineDevices)
+        {
+            if (message.From == UserId && message.Device == device)
+                continue;
+            _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnMessageAsync(message);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task OnEventAsync(ConversationEvent evt, string? exceptDevice)
+    {
+        foreach (var device in _onlineDevices.Where(d => d != exceptDevice))
+            _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnEventAsync(evt);
+        return Task.CompletedTask;
+    }
+
+    public Task OnContactPresenceAsync(PresenceInfo presence)
+    {
+        foreach (var device in _onlineDevices)
+            _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnPresenceAsync(presence);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>What contacts see: offline with no device connected, and invisible looks offline.</summary>
+    private string VisibleStatus =>
+        _onlineDevices.Count == 0 || S.Status == PresenceStatus.Invisible ? PresenceStatus.Offline : S.Status;
+
+    private bool SharesPresenceWith(string other) =>
+        S.Contacts.Contains(other) && S.ContactOf.Contains(other) && !S.Blocked.Contains(other);
+
+    private PresenceInfo PresenceFor(string viewer)
+    {
+        var status = VisibleStatus;
+        return new PresenceInfo(UserId, status, status == PresenceStatus.Offline ? null : S.StatusText, S.LastSeen);
+    }
+
+    private Task BroadcastPresenceAsync()
+    {
+        foreach (var contact in S.Contacts.Where(SharesPresenceWith))
+            _ = GrainFactory.GetGrain<IUserGrain>(contact).OnContactPresenceAsync(PresenceFor(contact));
+        return Task.CompletedTask;
+    }
+
+    private async Task RequireOtherUserAsync(string user)
+    {
+        Ids.RequireUser(user);
+        if (user == UserId)
+            throw new ImException(ErrorCodes.BadRequest, "that is you");
+        if (!await GrainFactory.GetGrain<IUserGrain>(user).IsActiveAsync())
+            throw new ImException(ErrorCodes.NotFound, $"user '{user}' does not exist");
+    }
+
+    private void RequireCreated()
+    {
+        if (!S.Created)
+            throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' does not exist");
+    }
+
+    private void RequireStrong(string password)
+    {
+        if (string.IsNullOrEmpty(password) || password.Length < limits.Value.MinPasswordLength)
+            throw new ImException(ErrorCodes.WeakPassword, $"password must have at least {limits.Value.MinPasswordLength} characters");
+        if (password.Length > 1024)
+            throw new ImException(ErrorCodes.WeakPassword, "password is limited to 1024 characters");
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using ImOrleans.Grains;
+using ImOrleans.Grains.Storage;
+using Microsoft.Data.Sqlite;
+using Orleans.Configuration;
+
+namespace ImOrleans.Silo.Hosting;
+
+public static class SiloHostingExtensions
+{
+    private const string PostgresInvariant = "Npgsql";
+
+    // Orleans' ADO.NET provider knows SQLite under this invariant; Microsoft.Data.Sqlite serves it.
+    private const string SqliteInvariant = "System.Data.SQLite";
+
+    /// <summary>The silo: storage schemas first, then Orleans with embedded (SQLite, localhost) or cluster (PostgreSQL) providers.</summary>
+    public static WebApplicationBuilder AddImSilo(this WebApplicationBuilder builder)
+    {
+        var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var cluster = builder.Configuration.GetSection(SiloClusterOptions.Section).Get<SiloClusterOptions>() ?? new SiloClusterOptions();
+        builder.UseOrleans(silo =>
+        {
+            silo.AddImGrains(storage);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            if (storage.IsPostgres)
+            {
+                var advertised = cluster.AdvertisedIP is { Length: > 0 } ip ? IPAddress.Parse(ip) : IPAddress.Loopback;
+                silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: cluster.AdvertisedIP is { Length: > 0 });
+                silo.UseAdoNetClustering(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
+                silo.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
+            }
+            else
+            {
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Grains, their storage, message store and limits. Shared with the test cluster.</summary>
+    public static ISiloBuilder AddImGrains(this ISiloBuilder silo, StorageOptions storage)
+    {
+        if (storage.IsPostgres)
+        {
+            if (string.IsNullOrWhiteSpace(storage.PostgreSQL))
+                throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL");
+            silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
+        }
+        else
+        {
+            silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = SqliteInvariant; o.ConnectionString = SqliteConnectionString(storage); });
+        }
+        silo.Services.AddMessageStore(storage);
+        silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(storage));
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StorageInitializer>();
+        silo.Services.AddOptions<ChatLimits>().BindConfiguration(ChatLimits.Section)
+            .Validate(l => l.MaxGroupMembers >= 2 && l.MaxDevicesPerUser >= 1 && l.MaxBodyLength >= 1 && l.DedupWindow >= 1,
+                "Limits: MaxGroupMembers >= 2, MaxDevicesPerUser >= 1, MaxBodyLength >= 1, DedupWindow >= 1")
+            .ValidateOnStart();
+        return silo;
+    }
+
+    public static string SqliteConnectionString(StorageOptions storage) =>
+        new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(storage.GrainStatePath) }.ToString();
+}

@@ -1,0 +1,232 @@
+using ImOrleans.Models;
+using ImOrleans.Tests.Infrastructure;
+
+namespace ImOrleans.Tests.Grains;
+
+[TestClass]
+public sealed class DeliveryTests
+{
+    private static IClusterClient _grains = null!;
+
+    [ClassInitialize]
+    public static async Task Init(TestContext _) => _grains = await ClusterFixture.ClientAsync();
+
+    private static IConversationGrain Conv(string id) => _grains.GetGrain<IConversationGrain>(id);
+    private static IDeviceGrain Device(string user, string device) => _grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(user, device));
+
+    [TestMethod]
+    public async Task EveryMemberDeviceGetsTheMessageButTheSendingOne()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, a, "phone");
+        await gw.ConnectAsync(_grains, a, "laptop");
+        await gw.ConnectAsync(_grains, b, "phone");
+
+        var sent = await Conv(id).SendAsync(a, "phone", "m1", "hello");
+
+        await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 1, "b's phone gets the message");
+        await Eventually.TrueAsync(() => gw.Messages(a, "laptop").Count == 1, "a's other device gets a copy");
+        Assert.AreEqual(sent.Message, gw.Messages(b, "phone")[0]);
+        Assert.IsEmpty(gw.Messages(a, "phone"), "the sending device gets no copy");
+    }
+
+    [TestMethod]
+    public async Task GroupMessagesArriveInSeqOrderOnEveryDevice()
+    {
+        var (a, b, c) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewGroupAsync(_grains, a, b, c);
+        var gw = TestGateway.Create(_grains);
+        foreach (var u in new[] { a, b, c })
+            await gw.ConnectAsync(_grains, u, "phone");
+
+        await Task.WhenAll(Enumerable.Range(1, 30).Select(i => Conv(id).SendAsync(i % 2 == 0 ? a : b, "tablet", $"m{i}", $"{i}")));
+
+        foreach (var u in new[] { a, b, c })
+        {
+            await Eventually.TrueAsync(() => gw.Messages(u, "phone").Count == 30, $"{u} gets all 30");
+            CollectionAssert.AreEqual(Enumerable.Range(1, 30).Select(i => (long)i).ToArray(), gw.Messages(u, "phone").Select(m => m.Seq).ToArray());
+        }
+    }
+
+    [TestMethod]
+    public async Task ReconnectingDeviceGetsWhatItMissedInOrderThenLiveTraffic()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var first = TestGateway.Create(_grains);
+        await first.ConnectAsync(_grains, b, "phone", "conn-1");
+        await Conv(id).SendAsync(a, "phone", "m1", "one");
+        await Conv(id).SendAsync(a, "phone", "m2", "two");
+        await Eventually.TrueAsync(() => first.Messages(b, "phone").Count == 2, "first two delivered");
+        await Device(b, "phone").AckAsync(id, 1);
+        await Device(b, "phone").AckAsync(id, 2);
+        await Device(b, "phone").DisconnectAsync("conn-1");
+
+        for (var i = 3; i <= 7; i++)
+            await Conv(id).SendAsync(a, "phone", $"m{i}", $"missed {i}");
+        var second = TestGateway.Create(_grains);
+        var connecting = second.ConnectAsync(_grains, b, "phone", "conn-2");
+        // Sends racing the replay must neither be lost nor overtake it.
+        var racing = Task.WhenAll(Enumerable.Range(8, 5).Select(i => Conv(id).SendAsync(a, "phone", $"m{i}", $"live {i}")));
+        await connecting;
+        await racing;
+
+        await Eventually.TrueAsync(() => second.Messages(b, "phone").Count >= 10, "missed and live messages delivered");
+        CollectionAssert.AreEqual(Enumerable.Range(3, 10).Select(i => (long)i).ToArray(),
+            second.Messages(b, "phone").Select(m => m.Seq).ToArray());
+        Assert.AreEqual(2, (await Device(b, "phone").GetCursorsAsync())[id]);
+    }
+
+    [TestMethod]
+    public async Task UnacknowledgedMessagesAreDeliveredAgainAfterReconnect()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var first = TestGateway.Create(_grains);
+        await first.ConnectAsync(_grains, b, "phone", "c1");
+        await Conv(id).SendAsync(a, "phone", "m1", "one");
+        await Eventually.TrueAsync(() => first.Messages(b, "phone").Count == 1, "delivered once");
+        await Device(b, "phone").DisconnectAsync("c1");
+
+        var second = TestGateway.Create(_grains);
+        await second.ConnectAsync(_grains, b, "phone", "c2");
+
+        Assert.AreEqual(1, second.Messages(b, "phone").Single().Seq, "no ack, so it comes again with the same seq");
+    }
+
+    [TestMethod]
+    public async Task SyncReturnsEverythingAfterTheCursors()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, b, "phone");
+        for (var i = 1; i <= 4; i++)
+            await Conv(id).SendAsync(a, "phone", $"m{i}", $"{i}");
+        await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 4, "all delivered");
+        await Device(b, "phone").AckAsync(id, 3);
+
+        var pending = await Device(b, "phone").SyncAsync(100);
+
+        Assert.AreEqual(4, pending.Single().Seq);
+    }
+
+    [TestMethod]
+    public async Task AckBeyondWhatWasSentIsIgnored()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, b, "phone");
+        await Conv(id).SendAsync(a, "phone", "m1", "one");
+        await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 1, "delivered");
+
+        await Device(b, "phone").AckAsync(id, 50);
+
+        Assert.IsFalse((await Device(b, "phone").GetCursorsAsync()).ContainsKey(id));
+    }
+
+    [TestMethod]
+    public async Task GatewayThatLostTheConnectionTakesTheDeviceOffline()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, b, "phone");
+        Assert.AreEqual(PresenceStatus.Online, (await _grains.GetGrain<IUserGrain>(b).GetPresenceAsync(null)).Status);
+
+        gw.Accepting = false;
+        await Conv(id).SendAsync(a, "phone", "m1", "into the void");
+
+        await Eventually.TrueAsync(async () => (await _grains.GetGrain<IUserGrain>(b).GetPresenceAsync(null)).Status == PresenceStatus.Offline,
+            "b is offline once its gateway refused a delivery");
+        Assert.AreEqual(1, (await Device(b, "phone").SyncAsync(10)).Single().Seq, "the message waits in the store");
+    }
+
+    [TestMethod]
+    public async Task NewMemberDevicesStartAtTheirJoinNotAtTheBeginning()
+    {
+        var (owner, late) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewGroupAsync(_grains, owner);
+        for (var i = 1; i <= 3; i++)
+            await Conv(id).SendAsync(owner, "phone", $"m{i}", "before you came");
+        await Conv(id).AddMembersAsync(owner, [late]);
+        await Conv(id).SendAsync(owner, "phone", "m4", "welcome");
+
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, late, "phone");
+
+        Assert.AreEqual(4, gw.Messages(late, "phone").Single().Seq);
+        Assert.HasCount(4, await Conv(id).HistoryAsync(late, new HistoryQuery()), "history stays readable");
+    }
+
+    [TestMethod]
+    public async Task ReadMarksReachTheOtherMembersAndTheReadersOtherDevices()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, a, "phone");
+        await gw.ConnectAsync(_grains, b, "phone");
+        await gw.ConnectAsync(_grains, b, "laptop");
+        await Conv(id).SendAsync(a, "phone", "m1", "hi");
+
+        await Conv(id).MarkReadAsync(b, "phone", 1);
+
+        var expected = new ConversationEvent(EventTypes.Read, id, b, 1);
+        await Eventually.TrueAsync(() => gw.Events(a, "phone").Contains(expected), "a sees b's read mark");
+        await Eventually.TrueAsync(() => gw.Events(b, "laptop").Contains(expected), "b's other device sees it");
+        Assert.DoesNotContain(expected, gw.Events(b, "phone"));
+    }
+
+    [TestMethod]
+    public async Task AckedMessageGivesTheSenderADeliveredMark()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, a, "phone");
+        await gw.ConnectAsync(_grains, b, "phone");
+        await Conv(id).SendAsync(a, "phone", "m1", "hi");
+        await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 1, "delivered");
+
+        await Device(b, "phone").AckAsync(id, 1);
+
+        await Eventually.TrueAsync(() => gw.Events(a, "phone").Contains(new ConversationEvent(EventTypes.Delivered, id, b, 1)), "a sees delivered");
+    }
+
+    [TestMethod]
+    public async Task TypingReachesOthersOnly()
+    {
+        var (a, b, c) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewGroupAsync(_grains, a, b, c);
+        var gw = TestGateway.Create(_grains);
+        foreach (var u in new[] { a, b, c })
+            await gw.ConnectAsync(_grains, u, "phone");
+
+        await Conv(id).TypingAsync(a, "phone");
+
+        var typing = new ConversationEvent(EventTypes.Typing, id, a);
+        await Eventually.TrueAsync(() => gw.Events(b, "phone").Contains(typing) && gw.Events(c, "phone").Contains(typing), "b and c see a typing");
+        Assert.DoesNotContain(typing, gw.Events(a, "phone"));
+    }
+
+    [TestMethod]
+    public async Task MembershipChangesAreAnnounced()
+    {
+        var (a, b, c) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewGroupAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, b, "phone");
+        await gw.ConnectAsync(_grains, c, "phone");
+
+        await Conv(id).AddMembersAsync(a, [c]);
+        await Conv(id).RemoveMembersAsync(a, [b]);
+
+        await Eventually.TrueAsync(() => gw.Events(b, "phone").Contains(new ConversationEvent(EventTypes.MemberAdded, id, c, By: a)), "b sees c added");
+        await Eventually.TrueAsync(() => gw.Events(c, "phone").Contains(new ConversationEvent(EventTypes.MemberRemoved, id, b, By: a)), "c sees b removed");
+        await Eventually.TrueAsync(() => gw.Events(b, "phone").Contains(new ConversationEvent(EventTypes.MemberRemoved, id, b, By: a)), "b is told it was removed");
+    }
+}

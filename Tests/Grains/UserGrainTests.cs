@@ -1,0 +1,121 @@
+using ImOrleans.Tests.Infrastructure;
+
+namespace ImOrleans.Tests.Grains;
+
+[TestClass]
+public sealed class UserGrainTests
+{
+    private static IClusterClient _grains = null!;
+
+    [ClassInitialize]
+    public static async Task Init(TestContext _) => _grains = await ClusterFixture.ClientAsync();
+
+    [TestMethod]
+    public async Task CreatedUserLogsInWithTheRightPasswordOnly()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var grain = _grains.GetGrain<IUserGrain>(user);
+
+        Assert.IsTrue(await grain.VerifyPasswordAsync(Chat.Password));
+        Assert.IsFalse(await grain.VerifyPasswordAsync("wrong password"));
+        Assert.IsFalse(await grain.VerifyPasswordAsync(""));
+    }
+
+    [TestMethod]
+    public async Task UnknownUserDoesNotLogIn() =>
+        Assert.IsFalse(await _grains.GetGrain<IUserGrain>(Unique.User()).VerifyPasswordAsync(Chat.Password));
+
+    [TestMethod]
+    public async Task CreatingTheSameUserTwiceIsRefused()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        await Chat.RefusedAsync(() => _grains.GetGrain<IUserGrain>(user).CreateAsync("another password"), ErrorCodes.AlreadyExists);
+    }
+
+    [TestMethod]
+    public async Task ShortPasswordIsRefused() =>
+        await Chat.RefusedAsync(() => _grains.GetGrain<IUserGrain>(Unique.User()).CreateAsync("short"), ErrorCodes.WeakPassword);
+
+    [TestMethod]
+    [DataRow("Alice")]
+    [DataRow("has space")]
+    [DataRow("slash/y")]
+    [DataRow("")]
+    [DataRow("system")]
+    public async Task BadOrReservedUserIdIsRefused(string id) =>
+        await Chat.RefusedAsync(() => _grains.GetGrain<IUserGrain>(id).CreateAsync(Chat.Password), ErrorCodes.InvalidId);
+
+    [TestMethod]
+    public async Task LongestAllowedUserIdIsAccepted()
+    {
+        var id = (Unique.User("x") + new string('a', 64))[..64];
+        await _grains.GetGrain<IUserGrain>(id).CreateAsync(Chat.Password);
+        Assert.IsTrue((await _grains.GetGrain<IUserGrain>(id).GetProfileAsync()).Exists);
+    }
+
+    [TestMethod]
+    public async Task DisabledUserCannotLogInUntilEnabled()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var grain = _grains.GetGrain<IUserGrain>(user);
+
+        await grain.SetDisabledAsync(true);
+        Assert.IsFalse(await grain.VerifyPasswordAsync(Chat.Password));
+        Assert.IsFalse(await grain.IsActiveAsync());
+
+        await grain.SetDisabledAsync(false);
+        Assert.IsTrue(await grain.VerifyPasswordAsync(Chat.Password));
+    }
+
+    [TestMethod]
+    public async Task NewPasswordReplacesTheOldOne()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var grain = _grains.GetGrain<IUserGrain>(user);
+
+        await grain.SetPasswordAsync("a brand new one");
+
+        Assert.IsFalse(await grain.VerifyPasswordAsync(Chat.Password));
+        Assert.IsTrue(await grain.VerifyPasswordAsync("a brand new one"));
+    }
+
+    [TestMethod]
+    public async Task DevicesPastTheLimitAreRefused()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var grain = _grains.GetGrain<IUserGrain>(user);
+        for (var i = 0; i < ClusterFixture.MaxDevicesPerUser; i++)
+            await grain.RegisterDeviceAsync($"dev{i}");
+
+        await grain.RegisterDeviceAsync("dev0"); // a known device is not a new one
+        await Chat.RefusedAsync(() => grain.RegisterDeviceAsync("one-too-many"), ErrorCodes.LimitExceeded);
+        Assert.HasCount(ClusterFixture.MaxDevicesPerUser, (await grain.GetProfileAsync()).Devices);
+    }
+
+    [TestMethod]
+    [DataRow("has space")]
+    [DataRow("a/b")]
+    [DataRow("")]
+    public async Task BadDeviceIdIsRefused(string device)
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        await Chat.RefusedAsync(() => _grains.GetGrain<IUserGrain>(user).RegisterDeviceAsync(device), ErrorCodes.InvalidId);
+    }
+
+    [TestMethod]
+    public async Task ContactsAndBlocksAreListed()
+    {
+        var (a, b, c) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var grain = _grains.GetGrain<IUserGrain>(a);
+
+        await grain.AddContactAsync(b);
+        await grain.AddContactAsync(c);
+        await grain.RemoveContactAsync(c);
+        await grain.BlockAsync(c);
+
+        CollectionAssert.AreEqual(new[] { b }, (await grain.ListContactsAsync()).ToArray());
+        CollectionAssert.AreEqual(new[] { c }, (await grain.ListBlockedAsync()).ToArray());
+        await Chat.RefusedAsync(() => grain.AddContactAsync(Unique.User()), ErrorCodes.NotFound);
+        await Chat.RefusedAsync(() => grain.AddContactAsync(a), ErrorCodes.BadRequest);
+    }
+}

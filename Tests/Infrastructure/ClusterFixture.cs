@@ -1,0 +1,63 @@
+using ImOrleans.Grains;
+using ImOrleans.Grains.Storage;
+using ImOrleans.Silo.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace ImOrleans.Tests.Infrastructure;
+
+/// <summary>One in-process silo shared by every grain test, on the real embedded storage (SQLite files
+/// in a temp folder), with small limits so that the limit rules can be hit cheaply.</summary>
+public static class ClusterFixture
+{
+    public const int MaxGroupMembers = 5;
+    public const int MaxDevicesPerUser = 3;
+    public const int MaxBodyLength = 100;
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static InProcessTestCluster? _cluster;
+
+    public static async Task<IClusterClient> ClientAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_cluster is null)
+            {
+                var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), $"imorleans-grains-{Guid.NewGuid():N}") };
+                var builder = new InProcessTestClusterBuilder(1);
+                builder.ConfigureSilo((_, silo) =>
+                {
+                    silo.AddImGrains(storage);
+                    silo.Services.Configure<ChatLimits>(l =>
+                    {
+                        l.MaxGroupMembers = MaxGroupMembers;
+                        l.MaxDevicesPerUser = MaxDevicesPerUser;
+                        l.MaxBodyLength = MaxBodyLength;
+                    });
+                });
+                var cluster = builder.Build();
+                await cluster.DeployAsync();
+                _cluster = cluster;
+            }
+            return _cluster.Client;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    public static async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+            await _cluster.DisposeAsync();
+    }
+}
+
+[TestClass]
+public static class AssemblyHooks
+{
+    [AssemblyCleanup]
+    public static async Task Cleanup() => await ClusterFixture.DisposeAsync();
+}

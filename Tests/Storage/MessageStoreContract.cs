@@ -1,0 +1,154 @@
+using ImOrleans.Grains.Storage;
+using ImOrleans.Models;
+
+namespace ImOrleans.Tests.Storage;
+
+/// <summary>The behaviour every message store must have; run against SQLite and a real PostgreSQL server.</summary>
+public abstract class MessageStoreContract
+{
+    protected abstract IMessageStore Store { get; }
+
+    private static MessageRecord Msg(string conv, long seq, string body = "hi") =>
+        new(conv, seq, $"c{seq}", "alice", "phone", body, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + seq));
+
+    private static string Conv() => "g-" + Guid.NewGuid().ToString("N");
+
+    [TestMethod]
+    public async Task AppendedMessagesReadBackInSeqOrderWithEveryField()
+    {
+        var conv = Conv();
+        for (var i = 1; i <= 5; i++)
+            await Store.AppendAsync(Msg(conv, i, $"body {i} ✓ \"quoted\""));
+
+        var all = await Store.ReadAfterAsync(conv, 0, 100);
+
+        CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4, 5 }, all.Select(m => m.Seq).ToArray());
+        Assert.AreEqual(Msg(conv, 3, "body 3 ✓ \"quoted\""), all[2]);
+        Assert.AreEqual(5, await Store.GetLastSeqAsync(conv));
+    }
+
+    [TestMethod]
+    public async Task LastSeqOfAnEmptyConversationIsZero() =>
+        Assert.AreEqual(0, await Store.GetLastSeqAsync(Conv()));
+
+    [TestMethod]
+    public async Task PagesByKeyInBothDirections()
+    {
+        var conv = Conv();
+        for (var i = 1; i <= 10; i++)
+            await Store.AppendAsync(Msg(conv, i));
+
+        var after = await Store.ReadAfterAsync(conv, 3, 4);
+        var before = await Store.ReadBeforeAsync(conv, 8, 3);
+        var newest = await Store.ReadBeforeAsync(conv, long.MaxValue, 2);
+
+        CollectionAssert.AreEqual(new long[] { 4, 5, 6, 7 }, after.Select(m => m.Seq).ToArray());
+        CollectionAssert.AreEqual(new long[] { 5, 6, 7 }, before.Select(m => m.Seq).ToArray(), "oldest first");
+        CollectionAssert.AreEqual(new long[] { 9, 10 }, newest.Select(m => m.Seq).ToArray());
+    }
+
+    [TestMethod]
+    public async Task ConversationsDoNotSeeEachOthersMessages()
+    {
+        var (a, b) = (Conv(), Conv());
+        await Store.AppendAsync(Msg(a, 1));
+        await Store.AppendAsync(Msg(b, 1));
+        await Store.AppendAsync(Msg(b, 2));
+
+        Assert.HasCount(1, await Store.ReadAfterAsync(a, 0, 10));
+        Assert.AreEqual(2, await Store.GetLastSeqAsync(b));
+    }
+
+    [TestMethod]
+    public async Task DuplicateSeqIsRefusedAndDoesNotFailItsNeighbours()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1, "original"));
+
+        // Issued together so they land in one group-commit batch where possible.
+        var dup = Store.AppendAsync(Msg(conv, 1, "impostor"));
+        var next = Store.AppendAsync(Msg(conv, 2));
+        await Assert.ThrowsAsync<Exception>(async () => await dup, "an existing (conversation, seq) must not be overwritten");
+        await next;
+
+        var all = await Store.ReadAfterAsync(conv, 0, 10);
+        Assert.AreEqual("original", all[0].Body);
+        Assert.HasCount(2, all);
+    }
+
+    [TestMethod]
+    public async Task ConcurrentAppendsFromManyConversationsAllCommit()
+    {
+        var convs = Enumerable.Range(0, 20).Select(_ => Conv()).ToList();
+        var appends = convs.SelectMany(c => Enumerable.Range(1, 25).Select(seq => (c, seq)))
+            .Select(x => Store.AppendAsync(Msg(x.c, x.seq)));
+
+        await Task.WhenAll(appends);
+
+        foreach (var c in convs)
+        {
+            var all = await Store.ReadAfterAsync(c, 0, 100);
+            CollectionAssert.AreEqual(Enumerable.Range(1, 25).Select(i => (long)i).ToArray(), all.Select(m => m.Seq).ToArray());
+        }
+    }
+
+    [TestMethod]
+    public async Task FeedListsMessagesByPositionAndResumesAfterOne()
+    {
+        var conv = Conv();
+        for (var i = 1; i <= 4; i++)
+            await Store.AppendAsync(Msg(conv, i));
+
+        var first = await Store.ReadFeedAsync(0, 2, conv);
+        var rest = await Store.ReadFeedAsync(first[^1].Position, 10, conv);
+
+        CollectionAssert.AreEqual(new long[] { 1, 2 }, first.Select(e => e.Message.Seq).ToArray());
+        CollectionAssert.AreEqual(new long[] { 3, 4 }, rest.Select(e => e.Message.Seq).ToArray());
+        Assert.IsTrue(rest[0].Position > first[^1].Position);
+    }
+
+    [TestMethod]
+    public async Task InitializeTwiceKeepsTheData()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1));
+        await Store.InitializeAsync();
+        Assert.AreEqual(1, await Store.GetLastSeqAsync(conv));
+    }
+}
+
+[TestClass]
+public sealed class SqliteMessageStoreTests : MessageStoreContract
+{
+    private static SqliteMessageStore _store = null!;
+    protected override IMessageStore Store => _store;
+
+    [ClassInitialize]
+    public static async Task Init(TestContext _)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"imorleans-store-{Guid.NewGuid():N}", "messages.db");
+        _store = new SqliteMessageStore(path, 256, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMessageStore>.Instance);
+        await _store.InitializeAsync();
+    }
+
+    [ClassCleanup]
+    public static async Task Cleanup() => await _store.DisposeAsync();
+}
+
+[TestClass]
+public sealed class PostgresMessageStoreTests : MessageStoreContract
+{
+    private static PostgresMessageStore _store = null!;
+    protected override IMessageStore Store => _store;
+
+    [ClassInitialize]
+    public static async Task Init(TestContext _)
+    {
+        var cs = await Infrastructure.PostgresServer.CreateDatabaseAsync("store");
+        _store = new PostgresMessageStore(cs, 256, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresMessageStore>.Instance);
+        await _store.InitializeAsync();
+    }
+
+    [ClassCleanup]
+    public static async Task Cleanup() => await _store.DisposeAsync();
+}
