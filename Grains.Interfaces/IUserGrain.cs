@@ -60,7 +60,7 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Called by a device grain when one of this user's devices connects or disconnects.</summary>
     [Alias("SetDeviceOnline")] Task SetDeviceOnlineAsync(string device, bool online);
 
-    /// <summary>Fans a stored message out to this user's connected devices, except the sending one.</summary>
+    /// <summary>Fans a stored message out to this user's connected devices (the sending device skips it).</summary>
     [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);
 
     /// <summary>Fans an event out to this user's connected devices, except <paramref name="exceptDevice"/>.</summary>

@@ -169,10 +169,13 @@ public sealed class DeviceGrain(
     {
         if (_gateway is null)
             return false;
+        // A device never gets its own messages back: it had them first, and the "sent" receipt gave their seq.
+        var (user, device) = Parts;
+        var foreign = messages.Where(m => m.From != user || m.Device != device).ToList();
         bool accepted;
         try
         {
-            accepted = await _gateway.DeliverAsync(Key, _connectionId!, messages);
+            accepted = foreign.Count == 0 || await _gateway.DeliverAsync(Key, _connectionId!, foreign);
         }
         catch (Exception ex)
         {

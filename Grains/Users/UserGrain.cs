@@ -187,12 +187,10 @@ public sealed class UserGrain(
 
     public Task OnMessageAsync(MessageRecord message)
     {
+        // The sending device gets it too: it skips its own message but must see the seq go by,
+        // or it would take the next one for a gap and read the store to fill it.
         foreach (var device in _onlineDevices)
-        {
-            if (message.From == UserId && message.Device == device)
-                continue;
             _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnMessageAsync(message);
-        }
         return Task.CompletedTask;
     }
 

@@ -59,5 +59,9 @@ public static class ClusterFixture
 public static class AssemblyHooks
 {
     [AssemblyCleanup]
-    public static async Task Cleanup() => await ClusterFixture.DisposeAsync();
+    public static async Task Cleanup()
+    {
+        await ClusterFixture.DisposeAsync();
+        await GatewayFixture.DisposeAsync();
+    }
 }

@@ -14,7 +14,7 @@ public static class PostgresServer
     public static async Task<string> CreateDatabaseAsync(string prefix)
     {
         var baseCs = await EnsureStartedAsync();
-        var name = $"{prefix}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var name = $"{prefix}_{Guid.NewGuid():N}".ToLowerInvariant();
         await using (var conn = new NpgsqlConnection(baseCs))
         {
             await conn.OpenAsync();

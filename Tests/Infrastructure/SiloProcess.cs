@@ -12,20 +12,24 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int GatewayPort { get; }
     public int HttpPort { get; }
+    public int MqttPort { get; }
     public string DataDirectory { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    private SiloProcess(Process process, int gatewayPort, int httpPort, string dataDirectory)
+    private SiloProcess(Process process, int gatewayPort, int httpPort, int mqttPort, string dataDirectory)
     {
         _process = process;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
+        MqttPort = mqttPort;
         DataDirectory = dataDirectory;
     }
 
+    public string HttpBase => $"http://127.0.0.1:{HttpPort}";
+
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var (siloPort, gatewayPort, httpPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var (siloPort, gatewayPort, httpPort, mqttPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = dataDirectory,
@@ -33,10 +37,10 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         foreach (var a in new[] { SiloDll(), $"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}",
-                     $"--Orleans:GatewayPort={gatewayPort}", $"--Http:Port={httpPort}" }.Concat(extraArgs))
+                     $"--Orleans:GatewayPort={gatewayPort}", $"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}" }.Concat(extraArgs))
             psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Information";
-        var silo = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, dataDirectory);
+        var silo = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, dataDirectory);
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.BeginOutputReadLine();

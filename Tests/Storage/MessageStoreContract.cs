@@ -132,7 +132,11 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
     }
 
     [ClassCleanup]
-    public static async Task Cleanup() => await _store.DisposeAsync();
+    public static async Task Cleanup()
+    {
+        if (_store is not null)
+            await _store.DisposeAsync();
+    }
 }
 
 [TestClass]
@@ -150,5 +154,9 @@ public sealed class PostgresMessageStoreTests : MessageStoreContract
     }
 
     [ClassCleanup]
-    public static async Task Cleanup() => await _store.DisposeAsync();
+    public static async Task Cleanup()
+    {
+        if (_store is not null)
+            await _store.DisposeAsync();
+    }
 }

@@ -1,0 +1,180 @@
+using System.Text.Json.Nodes;
+using ImOrleans.Tests.Infrastructure;
+using MQTTnet;
+using MQTTnet.Formatter;
+
+namespace ImOrleans.Tests.Gateway;
+
+/// <summary>Chat over real MQTT connections to the real embedded server process.</summary>
+[TestClass]
+public sealed class MqttMessagingTests
+{
+    [TestMethod]
+    public async Task DirectMessageReachesThePeerAndTheSendersOtherDeviceButNotTheSender()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var aliceLaptop = await GatewayFixture.ConnectAsync(alice, "laptop", MqttProtocolVersion.V311);
+        await using var bobPhone = await GatewayFixture.ConnectAsync(bob, "phone", MqttProtocolVersion.V311);
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+
+        var puback = await alicePhone.SendAsync(conv, "m1", "hello bob");
+
+        Assert.IsTrue(puback.IsSuccess, puback.ReasonString);
+        var atBob = await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "m1", "bob gets the message");
+        Assert.AreEqual("hello bob", (string?)atBob["body"]);
+        Assert.AreEqual(alice, (string?)atBob["from"]);
+        Assert.AreEqual("phone", (string?)atBob["dev"]);
+        Assert.AreEqual(1L, (long?)atBob["seq"]);
+        Assert.IsTrue((long?)atBob["ts"] > 1_700_000_000_000);
+        await aliceLaptop.WaitForAsync("m", m => (string?)m["id"] == "m1", "alice's laptop gets a copy");
+        var sent = await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "sent", "the sender learns the seq");
+        Assert.AreEqual(1L, (long?)sent["seq"]);
+        Assert.IsEmpty(alicePhone.Received("m"), "the sending device gets no copy");
+    }
+
+    [TestMethod]
+    public async Task GroupMessagesArriveInOrderOnEveryDevice()
+    {
+        var users = new List<string>();
+        for (var i = 0; i < 3; i++)
+            users.Add(await GatewayFixture.RegisterAsync());
+        var clients = new List<MqttTestClient>();
+        foreach (var u in users)
+        {
+            clients.Add(await GatewayFixture.ConnectAsync(u, "phone"));
+            clients.Add(await GatewayFixture.ConnectAsync(u, "desktop", MqttProtocolVersion.V311));
+        }
+        var conv = await GatewayFixture.CreateConversationAsync(clients[0], "group", users[1], users[2]);
+
+        // Three senders at once; the per-conversation order must be the same everywhere.
+        await Task.WhenAll(new[] { clients[0], clients[2], clients[4] }.Select(async (c, k) =>
+        {
+            for (var i = 0; i < 10; i++)
+                Assert.IsTrue((await c.SendAsync(conv, $"s{k}-{i}", $"{k}:{i}")).IsSuccess);
+        }));
+
+        foreach (var c in clients)
+        {
+            var expected = c.Device == "phone" ? 20 : 30; // phones sent 10 each and get no copy of their own
+            await Eventually.TrueAsync(() => c.Messages(conv).Count == expected,
+                $"{c.User}/{c.Device} gets {expected} messages (has {string.Join(",", c.Messages(conv).Select(m => $"{m["seq"]}:{m["id"]}"))})");
+            var seqs = c.Messages(conv).Select(m => (long)m["seq"]!).ToList();
+            CollectionAssert.AreEqual(seqs.Order().ToList(), seqs, $"{c.User}/{c.Device} sees them in seq order");
+        }
+        foreach (var c in clients)
+            await c.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task OfflineDeviceGetsWhatItMissedInOrderOnReconnect()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        var bobPhone = await GatewayFixture.ConnectAsync(bob, "phone");
+        await alicePhone.SendAsync(conv, "m1", "seen live");
+        await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "m1", "live message");
+        await bobPhone.DisposeAsync();
+
+        for (var i = 2; i <= 6; i++)
+            Assert.IsTrue((await alicePhone.SendAsync(conv, $"m{i}", $"missed {i}")).IsSuccess);
+        await using var again = await GatewayFixture.ConnectAsync(bob, "phone");
+
+        await Eventually.TrueAsync(() => again.Messages(conv).Count >= 5, "the five missed messages");
+        CollectionAssert.AreEqual(new long[] { 2, 3, 4, 5, 6 }, again.Messages(conv).Select(m => (long)m["seq"]!).ToArray());
+    }
+
+    [TestMethod]
+    public async Task RepeatedClientMessageIdStoresOneMessage()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var bobPhone = await GatewayFixture.ConnectAsync(bob, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+
+        await alicePhone.SendAsync(conv, "same", "once");
+        await alicePhone.SendAsync(conv, "same", "once");
+        await alicePhone.SendAsync(conv, "next", "twice?");
+
+        await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "next", "the following message");
+        CollectionAssert.AreEqual(new[] { "same", "next" }, bobPhone.Messages(conv).Select(m => (string)m["id"]!).ToArray());
+        var history = await alicePhone.CallAsync("history", new JsonObject { ["conv"] = conv });
+        Assert.HasCount(2, history!["messages"]!.AsArray());
+    }
+
+    [TestMethod]
+    public async Task HistoryPagesBackwardAndForward()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        for (var i = 1; i <= 9; i++)
+            await alicePhone.SendAsync(conv, $"m{i}", $"message {i}");
+
+        var newest = (await alicePhone.CallAsync("history", new JsonObject { ["conv"] = conv, ["limit"] = 4 }))!["messages"]!.AsArray();
+        var older = (await alicePhone.CallAsync("history", new JsonObject { ["conv"] = conv, ["before"] = 6, ["limit"] = 4 }))!["messages"]!.AsArray();
+        var after = (await alicePhone.CallAsync("history", new JsonObject { ["conv"] = conv, ["after"] = 7 }))!["messages"]!.AsArray();
+
+        CollectionAssert.AreEqual(new long[] { 6, 7, 8, 9 }, newest.Select(m => (long)m!["seq"]!).ToArray());
+        CollectionAssert.AreEqual(new long[] { 2, 3, 4, 5 }, older.Select(m => (long)m!["seq"]!).ToArray());
+        CollectionAssert.AreEqual(new long[] { 8, 9 }, after.Select(m => (long)m!["seq"]!).ToArray());
+        Assert.AreEqual("message 8", (string?)after[0]!["body"]);
+    }
+
+    [TestMethod]
+    public async Task ReadReceiptsAndTypingReachThePeer()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var bobPhone = await GatewayFixture.ConnectAsync(bob, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        await alicePhone.SendAsync(conv, "m1", "did you read this?");
+        await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "m1", "message");
+
+        await bobPhone.PublishAsync($"c/{conv}/r", new { seq = 1 });
+        await bobPhone.PublishAsync($"c/{conv}/t", new { }, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce);
+
+        var read = await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "read", "read receipt");
+        Assert.AreEqual(bob, (string?)read["user"]);
+        Assert.AreEqual(1L, (long?)read["seq"]);
+        await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "typing" && (string?)e["user"] == bob, "typing");
+        await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "delivered" && (long?)e["seq"] == 1, "delivered (bob's client acked)");
+    }
+
+    [TestMethod]
+    public async Task ConversationListAndMembershipRpcs()
+    {
+        var (alice, bob, carol) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var carolPhone = await GatewayFixture.ConnectAsync(carol, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "group", bob);
+
+        var added = await alicePhone.CallAsync("conv.add", new JsonObject { ["conv"] = conv, ["members"] = new JsonArray(carol) });
+        await carolPhone.WaitForAsync("e", e => (string?)e["type"] == "member_added" && (string?)e["user"] == carol, "carol is told she was added");
+        await alicePhone.SendAsync(conv, "m1", "welcome carol");
+        var list = await carolPhone.CallAsync("conv.list");
+        await carolPhone.CallAsync("conv.leave", new JsonObject { ["conv"] = conv });
+        var after = await alicePhone.CallAsync("conv.get", new JsonObject { ["conv"] = conv });
+
+        Assert.HasCount(3, added!["members"]!.AsArray());
+        var entry = list!["conversations"]!.AsArray().Single(c => (string?)c!["conv"] == conv)!;
+        Assert.AreEqual(1L, (long?)entry["lastSeq"]);
+        Assert.AreEqual("group", (string?)entry["kind"]);
+        Assert.HasCount(2, after!["members"]!.AsArray());
+    }
+
+    [TestMethod]
+    public async Task Mqtt5RequestResponseIsHonoured()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var message = new MqttApplicationMessageBuilder().WithTopic("rpc/contacts.list").WithPayload("{}")
+            .WithResponseTopic($"u/{alice}/r/mine").WithCorrelationData([1, 2, 3])
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build();
+
+        await phone.PublishAsync(message);
+
+        await Eventually.TrueAsync(() => phone.All.Any(r => r.Topic == $"u/{alice}/r/mine" && r.Raw.CorrelationData is [1, 2, 3]), "reply on the response topic with the correlation data");
+    }
+}

@@ -1,0 +1,158 @@
+using ImOrleans.Tests.Infrastructure;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace ImOrleans.Tests.Gateway;
+
+/// <summary>Bad input over MQTT gets a clear refusal and never breaks the connection or the server.</summary>
+[TestClass]
+public sealed class MqttRefusalTests
+{
+    private static async Task<MqttTestClient> TryConnectAsync(string user, string device, string password,
+        MqttProtocolVersion version = MqttProtocolVersion.V500, string? clientId = null) =>
+        await MqttTestClient.ConnectAsync((await GatewayFixture.SiloAsync()).MqttPort, user, device, password, version, clientId: clientId);
+
+    [TestMethod]
+    public async Task WrongPasswordIsRefusedWithBadCredentials()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        await using var v5 = await TryConnectAsync(alice, "phone", "not her password");
+        await using var v3 = await TryConnectAsync(alice, "phone", "not her password", MqttProtocolVersion.V311);
+
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, v5.ConnectResult.ResultCode);
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, v3.ConnectResult.ResultCode);
+    }
+
+    [TestMethod]
+    public async Task UnknownUserIsRefused()
+    {
+        await using var c = await TryConnectAsync(Unique.User("ghost"), "phone", Chat.Password);
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, c.ConnectResult.ResultCode);
+    }
+
+    [TestMethod]
+    [DataRow("no-slash")]
+    [DataRow("UPPER/phone")]
+    [DataRow("user/bad device")]
+    public async Task BadClientIdIsRefused(string clientId)
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        await using var c = await TryConnectAsync(alice, "phone", Chat.Password, clientId: clientId);
+        Assert.AreEqual(MqttClientConnectResultCode.ClientIdentifierNotValid, c.ConnectResult.ResultCode);
+    }
+
+    [TestMethod]
+    public async Task UsernameOfAnotherUserIsRefused()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var c = await TryConnectAsync(alice, "phone", Chat.Password, clientId: $"{bob}/phone");
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, c.ConnectResult.ResultCode);
+    }
+
+    [TestMethod]
+    public async Task DevicesPastTheLimitAreRefusedWithQuotaExceeded()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        for (var i = 0; i < GatewayFixture.MaxDevicesPerUser; i++)
+            await using (await GatewayFixture.ConnectAsync(alice, $"d{i}")) { }
+
+        await using var extra = await TryConnectAsync(alice, "one-too-many", Chat.Password);
+
+        Assert.AreEqual(MqttClientConnectResultCode.QuotaExceeded, extra.ConnectResult.ResultCode);
+    }
+
+    [TestMethod]
+    public async Task SubscriptionOutsideOwnTreeIsRefusedInTheSuback()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+
+        var others = await phone.SubscribeAsync($"u/{bob}/#");
+        var everything = await phone.SubscribeAsync("#");
+        var own = await phone.SubscribeAsync($"u/{alice}/m");
+
+        Assert.AreEqual(MqttClientSubscribeResultCode.NotAuthorized, others.Items.Single().ResultCode);
+        Assert.AreEqual(MqttClientSubscribeResultCode.NotAuthorized, everything.Items.Single().ResultCode);
+        Assert.AreEqual(MqttClientSubscribeResultCode.GrantedQoS1, own.Items.Single().ResultCode);
+        Assert.IsTrue(phone.IsConnected);
+    }
+
+    [TestMethod]
+    public async Task NonMemberSendIsRefusedWithReasonCodeAndErrorEvent()
+    {
+        var (alice, bob, eve) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var evePhone = await GatewayFixture.ConnectAsync(eve, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+
+        var puback = await evePhone.SendAsync(conv, "sneaky-1", "let me in");
+
+        Assert.AreEqual(MqttClientPublishReasonCode.NotAuthorized, puback.ReasonCode);
+        var error = await evePhone.WaitForAsync("e", e => (string?)e["type"] == "error", "error event");
+        Assert.AreEqual("sneaky-1", (string?)error["ref"]);
+        Assert.AreEqual(ErrorCodes.NotMember, (string?)error["code"]);
+        Assert.HasCount(0, (await alicePhone.CallAsync("history", new() { ["conv"] = conv }))!["messages"]!.AsArray());
+    }
+
+    [TestMethod]
+    [DataRow("{not json")]
+    [DataRow("[1,2,3]")]
+    [DataRow("{\"id\":\"x1\"}")]
+    [DataRow("{\"id\":5,\"body\":\"numeric id\"}")]
+    public async Task MalformedPayloadIsRefusedAsBadPayload(string payload)
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(phone, "direct", bob);
+
+        var puback = await phone.PublishRawAsync($"c/{conv}/m", payload);
+
+        Assert.AreEqual(MqttClientPublishReasonCode.PayloadFormatInvalid, puback.ReasonCode);
+        await phone.WaitForAsync("e", e => (string?)e["code"] == ErrorCodes.BadPayload, "bad_payload error event");
+        Assert.IsTrue((await phone.SendAsync(conv, "ok-1", "the connection still works")).IsSuccess);
+    }
+
+    [TestMethod]
+    public async Task OversizePayloadIsRefusedWithQuotaExceeded()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(phone, "direct", bob);
+
+        var puback = await phone.SendAsync(conv, "big-1", new string('x', GatewayFixture.MaxPayloadBytes));
+
+        Assert.AreEqual(MqttClientPublishReasonCode.QuotaExceeded, puback.ReasonCode);
+        var error = await phone.WaitForAsync("e", e => (string?)e["type"] == "error", "error event");
+        Assert.AreEqual(ErrorCodes.LimitExceeded, (string?)error["code"]);
+    }
+
+    [TestMethod]
+    public async Task UnknownTopicAndMethodAreRefused()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+
+        var puback = await phone.PublishAsync("somewhere/else", new { });
+        var reply = await phone.RpcAsync("no.such.method");
+
+        Assert.AreEqual(MqttClientPublishReasonCode.TopicNameInvalid, puback.ReasonCode);
+        Assert.IsFalse((bool)reply["ok"]!);
+        Assert.AreEqual("unknown_method", (string?)reply["error"]!["code"]);
+    }
+
+    [TestMethod]
+    public async Task FloodingDeviceIsRateLimitedAndOthersAreNot()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var other = await GatewayFixture.ConnectAsync(bob, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(phone, "direct", bob);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, GatewayFixture.RateBurst * 2).Select(i => phone.SendAsync(conv, $"f{i}", "spam")));
+
+        Assert.IsTrue(results.Any(r => r.ReasonCode == MqttClientPublishReasonCode.QuotaExceeded), "some sends are refused");
+        await phone.WaitForAsync("e", e => (string?)e["code"] == ErrorCodes.RateLimited, "rate_limited error event");
+        Assert.IsTrue((await other.SendAsync(conv, "b1", "I am not limited")).IsSuccess);
+    }
+}
