@@ -102,6 +102,9 @@ public sealed class MqttTestClient : IAsyncDisposable
 
     public Task DisconnectAsync() => _client.DisconnectAsync();
 
+    /// <summary>Drops the socket without a DISCONNECT packet, as a phone losing its network would.</summary>
+    public void Abort() => _client.Dispose();
+
     public async ValueTask DisposeAsync()
     {
         if (_client.IsConnected)
