@@ -13,11 +13,16 @@ public sealed class SiloProcess : IAsyncDisposable
     public int GatewayPort { get; }
     public int HttpPort { get; }
     public int MqttPort { get; }
+    public int GrpcPort { get; }
+
+    /// <summary>The API key the internal gRPC API accepts in this process.</summary>
+    public const string ApiKey = "test-api-key";
     public string DataDirectory { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    private SiloProcess(Process process, int gatewayPort, int httpPort, int mqttPort, string dataDirectory)
+    private SiloProcess(Process process, int gatewayPort, int httpPort, int mqttPort, int grpcPort, string dataDirectory)
     {
+        GrpcPort = grpcPort;
         _process = process;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
@@ -29,7 +34,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var (siloPort, gatewayPort, httpPort, mqttPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var (siloPort, gatewayPort, httpPort, mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = dataDirectory,
@@ -37,10 +42,11 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         foreach (var a in new[] { SiloDll(), $"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}",
-                     $"--Orleans:GatewayPort={gatewayPort}", $"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}" }.Concat(extraArgs))
+                     $"--Orleans:GatewayPort={gatewayPort}", $"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}",
+                     $"--Grpc:Port={grpcPort}", $"--Grpc:ApiKeys:0={ApiKey}" }.Concat(extraArgs))
             psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Information";
-        var silo = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, dataDirectory);
+        var silo = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, grpcPort, dataDirectory);
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.BeginOutputReadLine();
