@@ -7,8 +7,11 @@ public sealed record FeedEntry(long Position, MessageRecord Message);
 
 /// <summary>The append-only message log, keyed (conversation, seq). History, offline delivery and
 /// multi-device sync all read it; nothing here ever updates or deletes a message.</summary>
-public interface IMessageStore
+public interface IMessageStore : IAsyncDisposable
 {
+    /// <summary>Counts of group-commit batches, for metrics and the benchmark.</summary>
+    BatchStats Stats { get; }
+
     /// <summary>Creates or migrates the schema. Safe to call on every start, from several processes.</summary>
     Task InitializeAsync(CancellationToken ct = default);
 

@@ -134,3 +134,56 @@ public sealed class AuthTests
         Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, await ConnectWithTokenAsync(alice, unsigned), "alg none");
     }
 }
+
+/// <summary>Tokens from an external OpenID Connect issuer (keys from its JWKS URL), and the TLS listener.</summary>
+[TestClass]
+public sealed class ExternalIssuerAndTlsTests
+{
+    private static string ExternalToken(string user, string audience, SecurityKey key) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Issuer = JwksServer.Issuer,
+        Audience = audience,
+        Subject = new ClaimsIdentity([new Claim("sub", user)]),
+        Expires = DateTime.UtcNow.AddMinutes(30),
+        SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+    });
+
+    private static async Task<MqttClientConnectResultCode> ConnectAsync(string user, string token)
+    {
+        var silo = await GatewayFixture.SiloAsync();
+        await using var c = await MqttTestClient.ConnectAsync(silo.MqttPort, user, "phone", token, subscribe: false);
+        return c.ConnectResult.ResultCode;
+    }
+
+    [TestMethod]
+    public async Task TokenFromTheConfiguredExternalIssuerLogsIn()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        Assert.AreEqual(MqttClientConnectResultCode.Success,
+            await ConnectAsync(alice, ExternalToken(alice, JwksServer.Audience, GatewayFixture.ExternalIssuer.SigningKey)));
+    }
+
+    [TestMethod]
+    public async Task ExternalTokenWithWrongAudienceOrUnknownKeyIsRefused()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        using var stranger = System.Security.Cryptography.RSA.Create(2048);
+
+        var wrongAudience = ExternalToken(alice, "another-app", GatewayFixture.ExternalIssuer.SigningKey);
+        var unknownKey = ExternalToken(alice, JwksServer.Audience, new RsaSecurityKey(stranger) { KeyId = "idp-key-1" });
+
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, await ConnectAsync(alice, wrongAudience));
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, await ConnectAsync(alice, unknownKey));
+    }
+
+    [TestMethod]
+    public async Task TlsListenerServesMqtt()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        await GatewayFixture.SiloAsync();
+        await using var secure = await MqttTestClient.ConnectAsync(GatewayFixture.MqttTlsPort, alice, "secure", Chat.Password, tls: true);
+
+        Assert.AreEqual(MqttClientConnectResultCode.Success, secure.ConnectResult.ResultCode);
+        Assert.IsNotNull(await secure.CallAsync("contacts.list"));
+    }
+}

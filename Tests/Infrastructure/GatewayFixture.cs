@@ -13,6 +13,11 @@ public static class GatewayFixture
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static SiloProcess? _silo;
+
+    /// <summary>The external identity provider the fixture's gateway trusts.</summary>
+    public static JwksServer ExternalIssuer { get; } = new();
+
+    public static int MqttTlsPort { get; private set; }
     public static readonly HttpClient Http = new();
 
     public static async Task<SiloProcess> SiloAsync()
@@ -24,9 +29,14 @@ public static class GatewayFixture
             {
                 var data = Path.Combine(Path.GetTempPath(), $"imorleans-gw-{Guid.NewGuid():N}");
                 Directory.CreateDirectory(data);
+                MqttTlsPort = FreePort.Next();
                 _silo = await SiloProcess.StartAsync(data,
                     $"--Gateway:MaxPayloadBytes={MaxPayloadBytes}", $"--Limits:MaxDevicesPerUser={MaxDevicesPerUser}",
-                    $"--Gateway:RateBurst={RateBurst}", "--Gateway:RatePerSecond=20");
+                    $"--Gateway:RateBurst={RateBurst}", "--Gateway:RatePerSecond=20",
+                    $"--Gateway:MqttTlsPort={MqttTlsPort}", $"--Gateway:TlsCertificatePath={TestCertificate.WritePfx(data)}",
+                    $"--Gateway:TlsCertificatePassword={TestCertificate.Password}",
+                    $"--Auth:ExternalIssuers:0:Issuer={JwksServer.Issuer}", $"--Auth:ExternalIssuers:0:Audience={JwksServer.Audience}",
+                    $"--Auth:ExternalIssuers:0:JwksUrl={ExternalIssuer.JwksUrl}");
             }
             return _silo;
         }
@@ -40,6 +50,7 @@ public static class GatewayFixture
     {
         if (_silo is not null)
             await _silo.DisposeAsync();
+        ExternalIssuer.Dispose();
     }
 
     /// <summary>Registers a fresh user over HTTP, as an app would.</summary>

@@ -34,7 +34,8 @@ public sealed class MqttTestClient : IAsyncDisposable
     public bool IsConnected => _client.IsConnected;
 
     public static async Task<MqttTestClient> ConnectAsync(int port, string user, string device, string password,
-        MqttProtocolVersion version = MqttProtocolVersion.V500, string? webSocketUri = null, string? clientId = null, bool subscribe = true)
+        MqttProtocolVersion version = MqttProtocolVersion.V500, string? webSocketUri = null, string? clientId = null, bool subscribe = true,
+        bool tls = false)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var t = new MqttTestClient(client, user, device);
@@ -47,6 +48,8 @@ public sealed class MqttTestClient : IAsyncDisposable
         options = webSocketUri is null
             ? options.WithTcpServer("127.0.0.1", port)
             : options.WithWebSocketServer(o => o.WithUri(webSocketUri));
+        if (tls) // the test certificate is self-signed
+            options = options.WithTlsOptions(o => o.UseTls().WithCertificateValidationHandler(_ => true));
         t.ConnectResult = await client.ConnectAsync(options.Build());
         if (subscribe && t.ConnectResult.ResultCode == MqttClientConnectResultCode.Success)
             await client.SubscribeAsync($"u/{user}/#", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
