@@ -72,6 +72,7 @@ public static class GatewayHostingExtensions
         app.MapMqtt("/mqtt");
         app.MapAuthEndpoints();
         var services = app.Services;
+        app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));
         app.UseMqttServer(server =>
         {
             var sessions = services.GetRequiredService<MqttSessionEvents>();
@@ -84,5 +85,15 @@ public static class GatewayHostingExtensions
             server.InterceptingSubscriptionAsync += services.GetRequiredService<SubscriptionGuard>().InterceptAsync;
         });
         return app;
+    }
+
+    private static void LogEndpoints(WebApplication app)
+    {
+        var o = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value;
+        var http = app.Configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ImOrleans.Gateway");
+        log.LogInformation("MQTT on {Address}:{Port} (TCP){Tls}, MQTT over WebSocket at ws://{Http}/mqtt, auth at http://{Http}/v1/auth",
+            o.Address, o.MqttPort, string.IsNullOrEmpty(o.TlsCertificatePath) ? "" : $", {o.Address}:{o.MqttTlsPort} (TLS)",
+            $"{http.Address}:{http.Port}");
     }
 }
