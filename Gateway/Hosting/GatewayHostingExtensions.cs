@@ -92,8 +92,8 @@ public static class GatewayHostingExtensions
         var o = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value;
         var http = app.Configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ImOrleans.Gateway");
-        log.LogInformation("MQTT on {Address}:{Port} (TCP){Tls}, MQTT over WebSocket at ws://{Http}/mqtt, auth at http://{Http}/v1/auth",
+        log.LogInformation("MQTT on {Address}:{Port} (TCP){Tls}; MQTT over WebSocket and auth on {Http} (/mqtt, /v1/auth)",
             o.Address, o.MqttPort, string.IsNullOrEmpty(o.TlsCertificatePath) ? "" : $", {o.Address}:{o.MqttTlsPort} (TLS)",
-            $"{http.Address}:{http.Port}");
+            $"http://{http.Address}:{http.Port}");
     }
 }
