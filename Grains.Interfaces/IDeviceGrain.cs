@@ -30,7 +30,11 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Sets the push provider and token used when the device is offline.</summary>
     [Alias("SetPush")] Task SetPushAsync(string provider, string token);
 
-    /// <summary>A new message for this device (already filtered by the user grain).</summary>
+    /// <summary>Ends the device's live session from the server side (account disabled, device removed);
+    /// with <paramref name="forget"/> its cursors and push token are deleted too.</summary>
+    [OneWay, Alias("EndSession")] Task EndSessionAsync(bool forget);
+
+    /// <summary>A new message for this device.</summary>
     [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);
 
     [OneWay, Alias("OnEvent")] Task OnEventAsync(ConversationEvent evt);

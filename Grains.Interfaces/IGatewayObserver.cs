@@ -18,4 +18,8 @@ public interface IGatewayObserver : IGrainObserver
 
     [OneWay, Alias("Presence")]
     Task PresenceAsync(string deviceKey, string connectionId, PresenceInfo presence);
+
+    /// <summary>Closes the connection (the account was disabled or the device removed).</summary>
+    [OneWay, Alias("Close")]
+    Task CloseAsync(string deviceKey, string connectionId);
 }

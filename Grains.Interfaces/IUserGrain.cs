@@ -19,7 +19,7 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Replaces the password.</summary>
     [Alias("SetPassword")] Task SetPasswordAsync(string password);
 
-    /// <summary>Disables or re-enables the account; a disabled account cannot log in or send.</summary>
+    /// <summary>Disables or re-enables the account; disabling ends its sessions, and it cannot log in again.</summary>
     [Alias("SetDisabled")] Task SetDisabledAsync(bool disabled);
 
     /// <summary>The account as others may see it (Exists=false when there is none).</summary>
@@ -30,6 +30,9 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>Records a device of this user; fails with limit_exceeded past the per-user device limit.</summary>
     [Alias("RegisterDevice")] Task RegisterDeviceAsync(string device);
+
+    /// <summary>Forgets a device: its session ends, its cursors go, and it no longer counts against the limit.</summary>
+    [Alias("RemoveDevice")] Task RemoveDeviceAsync(string device);
 
     /// <summary>The user's conversations with the latest seq of each.</summary>
     [Alias("ListConversations")] Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync();

@@ -69,6 +69,12 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
         return Task.CompletedTask;
     }
 
+    public async Task CloseAsync(string deviceKey, string connectionId)
+    {
+        if (Current(deviceKey, connectionId) is not null && Remove(deviceKey, connectionId))
+            await DisconnectAsync(deviceKey, MqttDisconnectReasonCode.NotAuthorized);
+    }
+
     /// <summary>Sends a gateway-made payload (RPC reply, error event, sent receipt) to one connection.</summary>
     public void Send(DeviceConnection connection, string topic, JsonNode payload, byte[]? correlationData = null)
     {

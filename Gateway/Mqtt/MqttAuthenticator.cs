@@ -40,7 +40,9 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.LimitExceeded)
         {
-            Refuse(e, MqttConnectReasonCode.QuotaExceeded, ex.Message);
+            // MQTT 3.1.1 has no quota code; MQTTnet would turn QuotaExceeded into "unacceptable protocol version".
+            Refuse(e, e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500
+                ? MqttConnectReasonCode.QuotaExceeded : MqttConnectReasonCode.NotAuthorized, ex.Message);
             return;
         }
         catch (Exception ex) when (ex is not ImException)
@@ -65,12 +67,10 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
 
     private async Task<bool> AuthenticateAsync(string user, string password)
     {
-        // A JWT has three dot-separated parts; anything else is tried as the account password.
-        if (password.Count(c => c == '.') == 2)
-        {
-            var subject = await tokens.ValidateAccessTokenAsync(password);
+        // Something shaped like a JWT (three dot-separated parts) is tried as a token first; a password
+        // that merely looks like one still works as a password.
+        if (password.Count(c => c == '.') == 2 && await tokens.ValidateAccessTokenAsync(password) is { } subject)
             return subject == user && await grains.GetGrain<IUserGrain>(user).IsActiveAsync();
-        }
         return options.Value.PasswordLogin && password.Length > 0 && await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password);
     }
 

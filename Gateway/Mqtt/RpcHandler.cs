@@ -21,6 +21,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
         catch (ImException ex)
         {
             reply = Wire.ReplyError(rid, ex.Code, ex.Message);
+            connections.Send(c, Topics.Events(c.User), Wire.Error(rid, ex.Code, ex.Message));
         }
         connections.Send(c, topic, reply, correlation);
     }
@@ -44,8 +45,13 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 await Conv(a).LeaveAsync(c.User);
                 return null;
             case "conv.role":
-                var role = Enum.TryParse<MemberRole>(PublishRouter.RequireString(a, "role"), ignoreCase: true, out var r)
-                    ? r : throw WireErrors.BadPayload("'role' must be member, admin or owner");
+                var role = PublishRouter.RequireString(a, "role") switch
+                {
+                    "member" => MemberRole.Member,
+                    "admin" => MemberRole.Admin,
+                    "owner" => MemberRole.Owner,
+                    _ => throw WireErrors.BadPayload("'role' must be member, admin or owner"),
+                };
                 return Wire.Conversation(await Conv(a).SetRoleAsync(c.User, PublishRouter.RequireString(a, "user"), role));
             case "history":
                 var query = new HistoryQuery(OptionalLong(a, "before"), OptionalLong(a, "after"), (int)(OptionalLong(a, "limit") ?? 50));
@@ -74,6 +80,11 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 var users = Users(a, "users");
                 var presence = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).GetPresenceAsync(c.User)));
                 return new JsonObject { ["presence"] = new JsonArray(presence.Select(p => (JsonNode)Wire.Presence(p)).ToArray()) };
+            case "device.list":
+                return new JsonObject { ["devices"] = new JsonArray((await me.GetProfileAsync()).Devices.Select(d => (JsonNode)d).ToArray()) };
+            case "device.remove":
+                await me.RemoveDeviceAsync(PublishRouter.RequireString(a, "device"));
+                return null;
             case "device.push":
                 await grains.GetGrain<IDeviceGrain>(c.ClientId).SetPushAsync(PublishRouter.RequireString(a, "provider"), PublishRouter.RequireString(a, "token"));
                 return null;

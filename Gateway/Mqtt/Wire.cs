@@ -7,10 +7,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>The JSON shapes of the client protocol (docs/protocol.md). Times are Unix milliseconds.</summary>
 public static class Wire
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static JsonObject Message(MessageRecord m) => new()
     {
@@ -80,5 +77,27 @@ public static class Wire
         ["rid"] = rid, ["ok"] = false, ["error"] = new JsonObject { ["code"] = code, ["message"] = message },
     };
 
-    public static byte[] Bytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, Json);
+    /// <summary>The payload bytes; fields without a value are left out rather than sent as null.</summary>
+    public static byte[] Bytes(JsonNode node)
+    {
+        DropNulls(node);
+        return JsonSerializer.SerializeToUtf8Bytes(node, Json);
+    }
+
+    private static void DropNulls(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Where(p => p.Value is null).Select(p => p.Key).ToList())
+                    o.Remove(key);
+                foreach (var (_, child) in o)
+                    DropNulls(child);
+                break;
+            case JsonArray a:
+                foreach (var child in a)
+                    DropNulls(child);
+                break;
+        }
+    }
 }

@@ -13,6 +13,10 @@ public sealed class DeviceGrain(
 {
     private const int ReplayPage = 200;
 
+    /// <summary>Most deliveries handed to the gateway and not yet acknowledged. Below the gateway's
+    /// per-device limit, so that a long backlog is paced by the device's acks instead of overflowing.</summary>
+    internal const int DeliveryWindow = 500;
+
     /// <summary>A gateway that stops touching its connections for this long is taken for dead.</summary>
     internal static readonly TimeSpan ConnectionLease = TimeSpan.FromMinutes(3);
 
@@ -25,21 +29,27 @@ public sealed class DeviceGrain(
     private IGrainTimer? _leaseTimer;
     private IGrainTimer? _flushTimer;
     private bool _cursorsDirty;
+    private int _inFlight;
+
+    // Set when the window filled up: later messages wait in the store until acks make room.
+    private bool _windowFull;
 
     // Highest seq handed to the current connection, per conversation; starts at the cursor on connect.
     private readonly Dictionary<string, long> _sent = [];
     private Dictionary<string, long> _joinedAt = [];
 
+    private (string User, string Device)? _parts;
+
     private string Key => this.GetPrimaryKeyString();
-    private (string User, string Device) Parts
+
+    private (string User, string Device) Parts => _parts ??= ParseKey(Key);
+
+    private static (string User, string Device) ParseKey(string key)
     {
-        get
-        {
-            var slash = Key.IndexOf('/');
-            if (slash < 0 || !Ids.IsValidUser(Key[..slash]) || !Ids.IsValidDevice(Key[(slash + 1)..]))
-                throw new ImException(ErrorCodes.InvalidId, $"'{Key}' is not a {{user}}/{{device}} key");
-            return (Key[..slash], Key[(slash + 1)..]);
-        }
+        var slash = key.IndexOf('/');
+        if (slash < 0 || !Ids.IsValidUser(key[..slash]) || !Ids.IsValidDevice(key[(slash + 1)..]))
+            throw new ImException(ErrorCodes.InvalidId, $"'{key}' is not a {{user}}/{{device}} key");
+        return (key[..slash], key[(slash + 1)..]);
     }
 
     public async Task ConnectAsync(IGatewayObserver gateway, string connectionId)
@@ -52,17 +62,15 @@ public sealed class DeviceGrain(
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
         _sent.Clear();
+        _inFlight = 0;
+        _windowFull = false;
         _leaseTimer ??= this.RegisterGrainTimer(CheckLeaseAsync, ConnectionLease / 3, ConnectionLease / 3);
 
         // Online first, replay second: messages stored meanwhile reach OnMessage, which runs after this
         // turn and fills any gap from the store, so nothing falls between replay and live.
         await userGrain.SetDeviceOnlineAsync(device, true);
         _joinedAt = new Dictionary<string, long>(await userGrain.GetJoinedAtAsync());
-        foreach (var conversation in _joinedAt.Keys)
-        {
-            if (!await CatchUpAsync(conversation, long.MaxValue))
-                return;
-        }
+        await PumpAsync();
     }
 
     public async Task DisconnectAsync(string connectionId)
@@ -81,16 +89,23 @@ public sealed class DeviceGrain(
         return true;
     }
 
-    public Task AckAsync(string conversation, long seq)
+    public async Task AckAsync(string conversation, long seq)
     {
-        // Acks cannot run ahead of what was sent; a stale ack (lower than the cursor) changes nothing.
-        if (seq > _sent.GetValueOrDefault(conversation, Cursor(conversation)) || seq <= Cursor(conversation))
-            return Task.CompletedTask;
-        state.State.Cursors[conversation] = seq;
-        _cursorsDirty = true;
-        _flushTimer ??= this.RegisterGrainTimer(FlushCursorsAsync, CursorFlushDelay, Timeout.InfiniteTimeSpan);
-        _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
-        return Task.CompletedTask;
+        _inFlight = Math.Max(0, _inFlight - 1);
+        // Acks cannot run ahead of what was sent; a stale ack (lower than the cursor) moves nothing.
+        if (seq <= _sent.GetValueOrDefault(conversation, Cursor(conversation)) && seq > Cursor(conversation))
+        {
+            state.State.Cursors[conversation] = seq;
+            _cursorsDirty = true;
+            _flushTimer ??= this.RegisterGrainTimer(FlushCursorsAsync, CursorFlushDelay, Timeout.InfiniteTimeSpan);
+            _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
+        }
+        // Resume a paused backlog once half the window is free, rather than after every single ack.
+        if (_windowFull && _inFlight <= DeliveryWindow / 2)
+        {
+            _windowFull = false;
+            await PumpAsync();
+        }
     }
 
     public async Task<IReadOnlyList<MessageRecord>> SyncAsync(int limit)
@@ -98,8 +113,8 @@ public sealed class DeviceGrain(
         var joined = await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync();
         var result = new List<MessageRecord>();
         foreach (var (conversation, joinedAt) in joined)
-            result.AddRange(await store.ReadAfterAsync(conversation, Math.Max(joinedAt, state.State.Cursors.GetValueOrDefault(conversation)), limit));
-        return result;
+            result.AddRange(await store.ReadAfterAsync(conversation, Math.Max(joinedAt, Cursor(conversation)), limit));
+        return result.Where(m => !IsOwn(m)).ToList();
     }
 
     public Task<IReadOnlyDictionary<string, long>> GetCursorsAsync() =>
@@ -120,9 +135,26 @@ public sealed class DeviceGrain(
             return; // offline: the message waits in the store until the device reconnects
         if (!_joinedAt.ContainsKey(message.Conversation))
             _joinedAt[message.Conversation] = message.Seq - 1; // joined after this connection began
-        await CatchUpAsync(message.Conversation, message.Seq - 1);
-        if (message.Seq == _sent.GetValueOrDefault(message.Conversation) + 1)
+        if (_windowFull)
+            return; // it waits in the store; acks resume delivery from there
+        if (!await CatchUpAsync(message.Conversation, message.Seq - 1) || _windowFull)
+            return;
+        if (message.Seq == _sent[message.Conversation] + 1)
             await DeliverAsync(message.Conversation, [message]);
+    }
+
+    public async Task EndSessionAsync(bool forget)
+    {
+        if (_gateway is not null)
+        {
+            _ = _gateway.CloseAsync(Key, _connectionId!);
+            await GoOfflineAsync();
+        }
+        if (forget)
+        {
+            _cursorsDirty = false;
+            await state.ClearStateAsync();
+        }
     }
 
     public Task OnEventAsync(ConversationEvent evt)
@@ -145,8 +177,18 @@ public sealed class DeviceGrain(
             await state.WriteStateAsync(ct);
     }
 
-    /// <summary>Sends the stored messages after what this connection has been sent, up to <paramref name="upTo"/>.
-    /// False when the connection was lost on the way.</summary>
+    /// <summary>Catches every conversation up from the store, as far as the delivery window allows.</summary>
+    private async Task PumpAsync()
+    {
+        foreach (var conversation in _joinedAt.Keys.ToList())
+        {
+            if (!await CatchUpAsync(conversation, long.MaxValue) || _windowFull)
+                return;
+        }
+    }
+
+    /// <summary>Sends the stored messages after what this connection has been sent, up to <paramref name="upTo"/>,
+    /// while the window has room (else sets <see cref="_windowFull"/>). False when the connection was lost.</summary>
     private async Task<bool> CatchUpAsync(string conversation, long upTo)
     {
         var from = _sent.TryGetValue(conversation, out var sent)
@@ -155,7 +197,13 @@ public sealed class DeviceGrain(
         _sent[conversation] = from;
         while (from < upTo)
         {
-            var page = await store.ReadAfterAsync(conversation, from, (int)Math.Min(ReplayPage, upTo - from));
+            var room = DeliveryWindow - _inFlight;
+            if (room <= 0)
+            {
+                _windowFull = true;
+                return true;
+            }
+            var page = await store.ReadAfterAsync(conversation, from, (int)Math.Min(Math.Min(ReplayPage, room), upTo - from));
             if (page.Count == 0)
                 return true;
             if (!await DeliverAsync(conversation, page))
@@ -170,8 +218,7 @@ public sealed class DeviceGrain(
         if (_gateway is null)
             return false;
         // A device never gets its own messages back: it had them first, and the "sent" receipt gave their seq.
-        var (user, device) = Parts;
-        var foreign = messages.Where(m => m.From != user || m.Device != device).ToList();
+        var foreign = messages.Where(m => !IsOwn(m)).ToList();
         bool accepted;
         try
         {
@@ -188,8 +235,11 @@ public sealed class DeviceGrain(
             return false;
         }
         _sent[conversation] = messages[^1].Seq;
+        _inFlight += foreign.Count;
         return true;
     }
+
+    private bool IsOwn(MessageRecord m) => m.From == Parts.User && m.Device == Parts.Device;
 
     private async Task GoOfflineAsync()
     {

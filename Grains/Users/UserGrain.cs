@@ -50,6 +50,11 @@ public sealed class UserGrain(
         RequireCreated();
         S.Disabled = disabled;
         await state.WriteStateAsync();
+        if (disabled)
+        {
+            foreach (var device in _onlineDevices)
+                _ = Device(device).EndSessionAsync(forget: false);
+        }
     }
 
     public Task<UserProfile> GetProfileAsync() =>
@@ -67,6 +72,15 @@ public sealed class UserGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' already has {S.Devices.Count} devices (limit {limits.Value.MaxDevicesPerUser})");
         S.Devices.Add(device);
         await state.WriteStateAsync();
+    }
+
+    public async Task RemoveDeviceAsync(string device)
+    {
+        RequireCreated();
+        if (!S.Devices.Remove(device))
+            throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' has no device '{device}'");
+        await state.WriteStateAsync();
+        _ = Device(device).EndSessionAsync(forget: true);
     }
 
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
@@ -190,21 +204,21 @@ public sealed class UserGrain(
         // The sending device gets it too: it skips its own message but must see the seq go by,
         // or it would take the next one for a gap and read the store to fill it.
         foreach (var device in _onlineDevices)
-            _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnMessageAsync(message);
+            _ = Device(device).OnMessageAsync(message);
         return Task.CompletedTask;
     }
 
     public Task OnEventAsync(ConversationEvent evt, string? exceptDevice)
     {
         foreach (var device in _onlineDevices.Where(d => d != exceptDevice))
-            _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnEventAsync(evt);
+            _ = Device(device).OnEventAsync(evt);
         return Task.CompletedTask;
     }
 
     public Task OnContactPresenceAsync(PresenceInfo presence)
     {
         foreach (var device in _onlineDevices)
-            _ = GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device)).OnPresenceAsync(presence);
+            _ = Device(device).OnPresenceAsync(presence);
         return Task.CompletedTask;
     }
 
@@ -227,6 +241,8 @@ public sealed class UserGrain(
             _ = GrainFactory.GetGrain<IUserGrain>(contact).OnContactPresenceAsync(PresenceFor(contact));
         return Task.CompletedTask;
     }
+
+    private IDeviceGrain Device(string device) => GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device));
 
     private async Task RequireOtherUserAsync(string user)
     {

@@ -60,6 +60,16 @@ public sealed class MqttRefusalTests
         await using var extra = await TryConnectAsync(alice, "one-too-many", Chat.Password);
 
         Assert.AreEqual(MqttClientConnectResultCode.QuotaExceeded, extra.ConnectResult.ResultCode);
+        await using var old = await TryConnectAsync(alice, "one-too-many", Chat.Password, MqttProtocolVersion.V311);
+        Assert.AreEqual(MqttClientConnectResultCode.NotAuthorized, old.ConnectResult.ResultCode, "MQTT 3.1.1 has no quota code");
+
+        // Removing a device frees its slot.
+        await using (var d0 = await GatewayFixture.ConnectAsync(alice, "d0"))
+            await d0.CallAsync("device.remove", new() { ["device"] = "d1" });
+        await using var replacement = await TryConnectAsync(alice, "one-too-many", Chat.Password);
+        Assert.AreEqual(MqttClientConnectResultCode.Success, replacement.ConnectResult.ResultCode);
+        var devices = await replacement.CallAsync("device.list");
+        CollectionAssert.AreEquivalent(new[] { "d0", "d2", "one-too-many" }, devices!["devices"]!.AsArray().Select(d => (string)d!).ToArray());
     }
 
     [TestMethod]
@@ -139,6 +149,7 @@ public sealed class MqttRefusalTests
         Assert.AreEqual(MqttClientPublishReasonCode.TopicNameInvalid, puback.ReasonCode);
         Assert.IsFalse((bool)reply["ok"]!);
         Assert.AreEqual("unknown_method", (string?)reply["error"]!["code"]);
+        await phone.WaitForAsync("e", e => (string?)e["code"] == "unknown_method" && (string?)e["ref"] == (string?)reply["rid"], "an error event names the rid");
     }
 
     [TestMethod]
@@ -154,5 +165,19 @@ public sealed class MqttRefusalTests
         Assert.IsTrue(results.Any(r => r.ReasonCode == MqttClientPublishReasonCode.QuotaExceeded), "some sends are refused");
         await phone.WaitForAsync("e", e => (string?)e["code"] == ErrorCodes.RateLimited, "rate_limited error event");
         Assert.IsTrue((await other.SendAsync(conv, "b1", "I am not limited")).IsSuccess);
+    }
+
+    [TestMethod]
+    public async Task PasswordThatLooksLikeATokenStillLogsIn()
+    {
+        var silo = await GatewayFixture.SiloAsync();
+        var user = Unique.User("dots");
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(GatewayFixture.Http,
+            $"{silo.HttpBase}/v1/auth/register", new { user, password = "my.dotted.password" });
+        Assert.IsTrue(response.IsSuccessStatusCode);
+
+        await using var c = await TryConnectAsync(user, "phone", "my.dotted.password");
+
+        Assert.AreEqual(MqttClientConnectResultCode.Success, c.ConnectResult.ResultCode);
     }
 }

@@ -230,3 +230,33 @@ public sealed class DeliveryTests
         await Eventually.TrueAsync(() => gw.Events(b, "phone").Contains(new ConversationEvent(EventTypes.MemberRemoved, id, b, By: a)), "b is told it was removed");
     }
 }
+
+[TestClass]
+public sealed class DeliveryWindowTests
+{
+    [TestMethod]
+    public async Task LongBacklogIsPacedByAcksAndArrivesWhole()
+    {
+        var grains = await ClusterFixture.ClientAsync();
+        var (a, b) = (await Chat.NewUserAsync(grains), await Chat.NewUserAsync(grains));
+        var id = await Chat.NewDirectAsync(grains, a, b);
+        var backlog = ImOrleans.Grains.Devices.DeviceGrain.DeliveryWindow * 2 + 100;
+        await Task.WhenAll(Enumerable.Range(1, backlog).Select(i => grains.GetGrain<IConversationGrain>(id).SendAsync(a, "phone", $"m{i}", $"{i}")));
+
+        var gw = TestGateway.Create(grains);
+        await gw.ConnectAsync(grains, b, "phone");
+        var device = grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "phone"));
+        var acked = 0;
+        while (acked < backlog)
+        {
+            await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count > acked, $"more deliveries after {acked} acks");
+            var received = gw.Messages(b, "phone");
+            Assert.IsLessThanOrEqualTo(ImOrleans.Grains.Devices.DeviceGrain.DeliveryWindow, received.Count - acked, "never more unacknowledged than the window");
+            foreach (var m in received.Skip(acked))
+                await device.AckAsync(m.Conversation, m.Seq);
+            acked = received.Count;
+        }
+
+        CollectionAssert.AreEqual(Enumerable.Range(1, backlog).Select(i => (long)i).ToArray(), gw.Messages(b, "phone").Select(m => m.Seq).ToArray());
+    }
+}

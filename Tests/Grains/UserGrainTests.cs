@@ -117,4 +117,39 @@ public sealed class UserGrainTests
         await Chat.RefusedAsync(() => grain.AddContactAsync(Unique.User()), ErrorCodes.NotFound);
         await Chat.RefusedAsync(() => grain.AddContactAsync(a), ErrorCodes.BadRequest);
     }
+
+    [TestMethod]
+    public async Task RemovedDeviceFreesItsSlotAndForgetsItsCursors()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var grain = _grains.GetGrain<IUserGrain>(b);
+        for (var i = 0; i < ClusterFixture.MaxDevicesPerUser; i++)
+            await grain.RegisterDeviceAsync($"dev{i}");
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, b, "dev0");
+        await _grains.GetGrain<IConversationGrain>(id).SendAsync(a, "phone", "m1", "hi");
+        await Eventually.TrueAsync(() => gw.Messages(b, "dev0").Count == 1, "delivered");
+        await _grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "dev0")).AckAsync(id, 1);
+
+        await grain.RemoveDeviceAsync("dev0");
+
+        await grain.RegisterDeviceAsync("replacement");
+        await Eventually.TrueAsync(() => gw.Closed.Contains(Ids.DeviceKey(b, "dev0")), "the removed device's session is closed");
+        await Eventually.TrueAsync(async () => (await _grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "dev0")).GetCursorsAsync()).Count == 0, "cursors forgotten");
+        await Chat.RefusedAsync(() => grain.RemoveDeviceAsync("never-had-it"), ErrorCodes.NotFound);
+    }
+
+    [TestMethod]
+    public async Task DisablingAUserEndsItsSessions()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, user, "phone");
+
+        await _grains.GetGrain<IUserGrain>(user).SetDisabledAsync(true);
+
+        await Eventually.TrueAsync(() => gw.Closed.Contains(Ids.DeviceKey(user, "phone")), "the gateway is told to close the session");
+        await Eventually.TrueAsync(async () => (await _grains.GetGrain<IUserGrain>(user).GetPresenceAsync(null)).Status == ImOrleans.Models.PresenceStatus.Offline, "offline");
+    }
 }

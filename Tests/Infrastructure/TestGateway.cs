@@ -48,6 +48,15 @@ public sealed class TestGateway : IGatewayObserver
         return Task.CompletedTask;
     }
 
+    /// <summary>Connections the grains asked this gateway to close.</summary>
+    public ConcurrentQueue<string> Closed { get; } = new();
+
+    public Task CloseAsync(string deviceKey, string connectionId)
+    {
+        Closed.Enqueue(deviceKey);
+        return Task.CompletedTask;
+    }
+
     /// <summary>Connects a device through this gateway (as an MQTT CONNECT would).</summary>
     public Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null) =>
         grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(user, device)).ConnectAsync(Reference, connectionId ?? Guid.NewGuid().ToString("N"));
