@@ -29,11 +29,11 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             if (message.Payload.Length > options.Value.MaxPayloadBytes)
                 throw new ImException(ErrorCodes.LimitExceeded, $"payload is limited to {options.Value.MaxPayloadBytes} bytes");
+            var payload = Parse(message.Payload);
+            reference = ReferenceOf(payload);
             using var lease = connection.Limiter.AttemptAcquire();
             if (!lease.IsAcquired)
                 throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
-            var payload = Parse(message.Payload);
-            reference = ReferenceOf(payload);
             await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
         }
         catch (ImException ex)

@@ -139,7 +139,11 @@ public sealed class DeviceGrain(
             return; // it waits in the store; acks resume delivery from there
         if (!await CatchUpAsync(message.Conversation, message.Seq - 1) || _windowFull)
             return;
-        if (message.Seq == _sent[message.Conversation] + 1)
+        if (message.Seq != _sent[message.Conversation] + 1)
+            return;
+        if (_inFlight >= DeliveryWindow)
+            _windowFull = true; // live traffic obeys the window too; the store keeps the message
+        else
             await DeliverAsync(message.Conversation, [message]);
     }
 
