@@ -23,6 +23,10 @@ public sealed class ChatLimits
     /// <summary>How many recent messages per conversation are remembered to drop retried sends.</summary>
     public int DedupWindow { get; set; } = 1024;
 
+    /// <summary>Deliveries a device may have outstanding (sent, not yet acknowledged); further messages wait
+    /// in the store until acks make room. Keep it below Gateway:MaxInFlightPerDevice.</summary>
+    public int DeliveryWindow { get; set; } = 500;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

@@ -1,6 +1,7 @@
 using ImOrleans.Grains.Storage;
 using ImOrleans.Models;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Grains.Devices;
 
@@ -9,13 +10,11 @@ namespace ImOrleans.Grains.Devices;
 public sealed class DeviceGrain(
     [PersistentState("device", GrainStorage.Name)] IPersistentState<DeviceState> state,
     IMessageStore store,
+    IOptions<ChatLimits> limits,
     ILogger<DeviceGrain> log) : Grain, IDeviceGrain
 {
     private const int ReplayPage = 200;
 
-    /// <summary>Most deliveries handed to the gateway and not yet acknowledged. Below the gateway's
-    /// per-device limit, so that a long backlog is paced by the device's acks instead of overflowing.</summary>
-    internal const int DeliveryWindow = 500;
 
     /// <summary>A gateway that stops touching its connections for this long is taken for dead.</summary>
     internal static readonly TimeSpan ConnectionLease = TimeSpan.FromMinutes(3);
@@ -29,7 +28,11 @@ public sealed class DeviceGrain(
     private IGrainTimer? _leaseTimer;
     private IGrainTimer? _flushTimer;
     private bool _cursorsDirty;
+
+    // Deliveries handed to the gateway and not yet acknowledged, held below the window so that a long
+    // backlog is paced by the device's acks instead of overflowing the gateway's per-device limit.
     private int _inFlight;
+    private readonly int _window = limits.Value.DeliveryWindow;
 
     // Set when the window filled up: later messages wait in the store until acks make room.
     private bool _windowFull;
@@ -101,7 +104,7 @@ public sealed class DeviceGrain(
             _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
         }
         // Resume a paused backlog once half the window is free, rather than after every single ack.
-        if (_windowFull && _inFlight <= DeliveryWindow / 2)
+        if (_windowFull && _inFlight <= _window / 2)
         {
             _windowFull = false;
             await PumpAsync();
@@ -141,7 +144,7 @@ public sealed class DeviceGrain(
             return;
         if (message.Seq != _sent[message.Conversation] + 1)
             return;
-        if (_inFlight >= DeliveryWindow)
+        if (_inFlight >= _window)
             _windowFull = true; // live traffic obeys the window too; the store keeps the message
         else
             await DeliverAsync(message.Conversation, [message]);
@@ -201,7 +204,7 @@ public sealed class DeviceGrain(
         _sent[conversation] = from;
         while (from < upTo)
         {
-            var room = DeliveryWindow - _inFlight;
+            var room = _window - _inFlight;
             if (room <= 0)
             {
                 _windowFull = true;

@@ -177,4 +177,27 @@ public sealed class MqttMessagingTests
 
         await Eventually.TrueAsync(() => phone.All.Any(r => r.Topic == $"u/{alice}/r/mine" && r.Raw.CorrelationData is [1, 2, 3]), "reply on the response topic with the correlation data");
     }
+
+    [TestMethod]
+    public async Task StalledDeviceDoesNotHoldUpOthersAndLosesNothing()
+    {
+        var (alice, bob, carol) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var bobPhone = await GatewayFixture.ConnectAsync(bob, "phone");
+        var carolPhone = await GatewayFixture.ConnectAsync(carol, "phone");
+        carolPhone.Acknowledge = false;
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "group", bob, carol);
+        const int total = GatewayFixture.DeliveryWindow + 20; // more than a device may have outstanding
+
+        for (var i = 0; i < total; i++)
+            await alicePhone.SendPacedAsync(conv, $"m{i}", $"{i}");
+
+        await Eventually.TrueAsync(() => bobPhone.Messages(conv).Count == total, "bob gets everything while carol stalls", 30_000);
+        await Eventually.TrueAsync(() => carolPhone.Messages(conv).Count == GatewayFixture.DeliveryWindow, "carol gets the window's worth and no more");
+        carolPhone.Abort();
+
+        await using var carolAgain = await GatewayFixture.ConnectAsync(carol, "phone");
+        await Eventually.TrueAsync(() => carolAgain.Messages(conv).Count == total, "after reconnecting carol gets everything, in order", 30_000);
+        CollectionAssert.AreEqual(Enumerable.Range(1, total).Select(i => (long)i).ToArray(), carolAgain.Messages(conv).Select(m => (long)m["seq"]!).ToArray());
+    }
 }

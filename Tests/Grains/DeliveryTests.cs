@@ -240,7 +240,7 @@ public sealed class DeliveryWindowTests
         var grains = await ClusterFixture.ClientAsync();
         var (a, b) = (await Chat.NewUserAsync(grains), await Chat.NewUserAsync(grains));
         var id = await Chat.NewDirectAsync(grains, a, b);
-        var backlog = ImOrleans.Grains.Devices.DeviceGrain.DeliveryWindow * 2 + 100;
+        var backlog = ClusterFixture.DeliveryWindow * 2 + 100;
         await Task.WhenAll(Enumerable.Range(1, backlog).Select(i => grains.GetGrain<IConversationGrain>(id).SendAsync(a, "phone", $"m{i}", $"{i}")));
 
         var gw = TestGateway.Create(grains);
@@ -251,7 +251,7 @@ public sealed class DeliveryWindowTests
         {
             await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count > acked, $"more deliveries after {acked} acks");
             var received = gw.Messages(b, "phone");
-            Assert.IsLessThanOrEqualTo(ImOrleans.Grains.Devices.DeviceGrain.DeliveryWindow, received.Count - acked, "never more unacknowledged than the window");
+            Assert.IsLessThanOrEqualTo(ClusterFixture.DeliveryWindow, received.Count - acked, "never more unacknowledged than the window");
             foreach (var m in received.Skip(acked))
                 await device.AckAsync(m.Conversation, m.Seq);
             acked = received.Count;

@@ -13,6 +13,7 @@ public static class ClusterFixture
     public const int MaxGroupMembers = 5;
     public const int MaxDevicesPerUser = 3;
     public const int MaxBodyLength = 100;
+    public const int DeliveryWindow = 50;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static InProcessTestCluster? _cluster;
@@ -34,6 +35,7 @@ public static class ClusterFixture
                         l.MaxGroupMembers = MaxGroupMembers;
                         l.MaxDevicesPerUser = MaxDevicesPerUser;
                         l.MaxBodyLength = MaxBodyLength;
+                        l.DeliveryWindow = DeliveryWindow;
                     });
                 });
                 var cluster = builder.Build();

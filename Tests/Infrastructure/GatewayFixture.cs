@@ -10,6 +10,8 @@ public static class GatewayFixture
     public const int MaxPayloadBytes = 4096;
     public const int MaxDevicesPerUser = 3;
     public const int RateBurst = 40;
+    public const int RatePerSecond = 20;
+    public const int DeliveryWindow = 50;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static SiloProcess? _silo;
@@ -32,7 +34,7 @@ public static class GatewayFixture
                 MqttTlsPort = FreePort.Next();
                 _silo = await SiloProcess.StartAsync(data,
                     $"--Gateway:MaxPayloadBytes={MaxPayloadBytes}", $"--Limits:MaxDevicesPerUser={MaxDevicesPerUser}",
-                    $"--Gateway:RateBurst={RateBurst}", "--Gateway:RatePerSecond=20",
+                    $"--Gateway:RateBurst={RateBurst}", $"--Gateway:RatePerSecond={RatePerSecond}", $"--Limits:DeliveryWindow={DeliveryWindow}",
                     $"--Gateway:MqttTlsPort={MqttTlsPort}", $"--Gateway:TlsCertificatePath={TestCertificate.WritePfx(data)}",
                     $"--Gateway:TlsCertificatePassword={TestCertificate.Password}",
                     $"--Auth:ExternalIssuers:0:Issuer={JwksServer.Issuer}", $"--Auth:ExternalIssuers:0:Audience={JwksServer.Audience}",

@@ -17,6 +17,9 @@ public sealed class MqttTestClient : IAsyncDisposable
     public string Device { get; }
     public MqttClientConnectResult ConnectResult { get; private set; } = null!;
 
+    /// <summary>When false the client takes deliveries but never acknowledges them, as a stalled app would.</summary>
+    public bool Acknowledge { get; set; } = true;
+
     private MqttTestClient(IMqttClient client, string user, string device)
     {
         _client = client;
@@ -24,6 +27,7 @@ public sealed class MqttTestClient : IAsyncDisposable
         Device = device;
         _client.ApplicationMessageReceivedAsync += e =>
         {
+            e.AutoAcknowledge = Acknowledge;
             var text = e.ApplicationMessage.ConvertPayloadToString();
             var payload = JsonNode.Parse(text) as JsonObject ?? [];
             _received.Enqueue((e.ApplicationMessage.Topic, payload, e.ApplicationMessage));
@@ -68,6 +72,20 @@ public sealed class MqttTestClient : IAsyncDisposable
     public Task<MqttClientPublishResult> PublishAsync(MqttApplicationMessage message) => _client.PublishAsync(message);
 
     public Task<MqttClientPublishResult> SendAsync(string conv, string id, string body) => PublishAsync($"c/{conv}/m", new { id, body });
+
+    /// <summary>Sends, waiting out the connection's rate limit (for tests that send more than a burst).</summary>
+    public async Task SendPacedAsync(string conv, string id, string body)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var r = await SendAsync(conv, id, body);
+            if (r.IsSuccess)
+                return;
+            Assert.AreEqual(MqttClientPublishReasonCode.QuotaExceeded, r.ReasonCode, r.ReasonString);
+            await Task.Delay(100);
+        }
+        Assert.Fail($"send {id} still rate limited after 100 attempts");
+    }
 
     /// <summary>Payloads received on <c>u/{me}/{kind}</c> so far, in arrival order.</summary>
     public IReadOnlyList<JsonObject> Received(string kind) =>
