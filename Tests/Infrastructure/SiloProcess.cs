@@ -3,56 +3,67 @@ using System.Text;
 
 namespace ImOrleans.Tests.Infrastructure;
 
-/// <summary>The real Silo program (as <c>dotnet run --project Silo</c> would start it) in its own process,
-/// on free loopback ports, with its data in a folder the test owns.</summary>
+/// <summary>A real server program in its own process: the Silo (as <c>dotnet run --project Silo</c> would start
+/// it) or a standalone Gateway, on free loopback ports, with its data in a folder the test owns.</summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
+    /// <summary>The API key the internal gRPC API accepts in this process.</summary>
+    public const string ApiKey = "test-api-key";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
+    /// <summary>The Orleans gateway port clients connect to (for a Gateway process: the silo's it uses).</summary>
     public int GatewayPort { get; }
     public int HttpPort { get; }
     public int MqttPort { get; }
     public int GrpcPort { get; }
-
-    /// <summary>The API key the internal gRPC API accepts in this process.</summary>
-    public const string ApiKey = "test-api-key";
     public string DataDirectory { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
+    public string HttpBase => $"http://127.0.0.1:{HttpPort}";
 
     private SiloProcess(Process process, int gatewayPort, int httpPort, int mqttPort, int grpcPort, string dataDirectory)
     {
-        GrpcPort = grpcPort;
         _process = process;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
         MqttPort = mqttPort;
+        GrpcPort = grpcPort;
         DataDirectory = dataDirectory;
     }
 
-    public string HttpBase => $"http://127.0.0.1:{HttpPort}";
-
-    public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    /// <summary>The Silo program, hosting the gateway unless told otherwise.</summary>
+    public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var (siloPort, gatewayPort, httpPort, mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var (siloPort, gatewayPort) = (FreePort.Next(), FreePort.Next());
+        return LaunchAsync("Silo", dataDirectory, gatewayPort,
+            [$"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}", .. extraArgs]);
+    }
+
+    /// <summary>The standalone Gateway program, a client of the cluster that <paramref name="extraArgs"/> name.</summary>
+    public static Task<SiloProcess> StartGatewayAsync(string dataDirectory, params string[] extraArgs) =>
+        LaunchAsync("Gateway", dataDirectory, 0, [$"--Auth:SigningKeyFile={Path.Combine(dataDirectory, "jwt-signing.key")}", .. extraArgs]);
+
+    private static async Task<SiloProcess> LaunchAsync(string program, string dataDirectory, int gatewayPort, string[] args)
+    {
+        var (httpPort, mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = dataDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { SiloDll(), $"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}",
-                     $"--Orleans:GatewayPort={gatewayPort}", $"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}",
-                     $"--Grpc:Port={grpcPort}", $"--Grpc:ApiKeys:0={ApiKey}" }.Concat(extraArgs))
+        foreach (var a in new[] { ProgramDll(program), $"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}",
+                     $"--Grpc:Port={grpcPort}", $"--Grpc:ApiKeys:0={ApiKey}" }.Concat(args))
             psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Information";
-        var silo = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, grpcPort, dataDirectory);
-        silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
-        silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
-        silo._process.BeginOutputReadLine();
-        silo._process.BeginErrorReadLine();
-        await silo.WaitReadyAsync();
-        return silo;
+        var server = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, grpcPort, dataDirectory);
+        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        await server.WaitReadyAsync();
+        return server;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as in a power cut of the process.</summary>
@@ -78,7 +89,7 @@ public sealed class SiloProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
-                throw new InvalidOperationException($"Silo exited with {_process.ExitCode}:\n{Output}");
+                throw new InvalidOperationException($"Server exited with {_process.ExitCode}:\n{Output}");
             try
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{HttpPort}/readyz")).IsSuccessStatusCode)
@@ -88,7 +99,7 @@ public sealed class SiloProcess : IAsyncDisposable
             catch (TaskCanceledException) { }
             await Task.Delay(200);
         }
-        throw new TimeoutException($"Silo not ready after 90 s:\n{Output}");
+        throw new TimeoutException($"Server not ready after 90 s:\n{Output}");
     }
 
     private void Append(string? line)
@@ -99,18 +110,17 @@ public sealed class SiloProcess : IAsyncDisposable
             _output.AppendLine(line);
     }
 
-    /// <summary>The Silo build output next to this test build (same configuration).</summary>
-    private static string SiloDll()
+    /// <summary>A program's build output next to this test build (same configuration).</summary>
+    private static string ProgramDll(string program)
     {
         var testBin = AppContext.BaseDirectory; // .../Tests/bin/{Configuration}/net10.0/
-        var parts = testBin.TrimEnd('/').Split('/');
-        var configuration = parts[^2];
+        var configuration = testBin.TrimEnd('/').Split('/')[^2];
         var root = new DirectoryInfo(testBin);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "ImOrleans.sln")))
             root = root.Parent;
         if (root is null)
             throw new InvalidOperationException($"ImOrleans.sln not found above {testBin}");
-        var dll = Path.Combine(root.FullName, "Silo", "bin", configuration, "net10.0", "Silo.dll");
+        var dll = Path.Combine(root.FullName, program, "bin", configuration, "net10.0", $"{program}.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first", dll);
     }
 
