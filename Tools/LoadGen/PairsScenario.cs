@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace ImOrleans.Tools.LoadGen;
+
+/// <summary>P pairs chat 1:1; each sender publishes M messages QoS 1, the next once the PUBACK (durability) is
+/// back. Reports throughput, PUBACK and end-to-end latency; checks every peer got everything in order.</summary>
+public static class PairsScenario
+{
+    public static async Task<bool> RunAsync(LoadClients clients, int pairs, int perSender)
+    {
+        Console.WriteLine($"setting up {pairs} pairs ...");
+        var endToEnd = new ConcurrentBag<double>();
+        var pubacks = new ConcurrentBag<double>();
+        var outOfOrder = 0;
+        var received = 0;
+        var senders = new List<(MQTTnet.IMqttClient Client, string Conv)>();
+        for (var p = 0; p < pairs; p++)
+        {
+            var (a, b) = ($"load{clients.Run}a{p}", $"load{clients.Run}b{p}");
+            await clients.RegisterAsync(a);
+            await clients.RegisterAsync(b);
+            long lastSeq = 0;
+            await clients.ConnectAsync(b, "phone", e =>
+            {
+                if (!e.ApplicationMessage.Topic.EndsWith("/m"))
+                    return Task.CompletedTask;
+                using var doc = JsonDocument.Parse(e.ApplicationMessage.Payload);
+                var seq = doc.RootElement.GetProperty("seq").GetInt64();
+                if (seq != lastSeq + 1)
+                    Interlocked.Increment(ref outOfOrder);
+                lastSeq = seq;
+                endToEnd.Add(LoadClients.SinceStamp(doc.RootElement.GetProperty("body").GetString()!));
+                Interlocked.Increment(ref received);
+                return Task.CompletedTask;
+            });
+            var sender = await clients.ConnectAsync(a, "phone");
+            var (first, second) = string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
+            await LoadClients.PublishAsync(sender, "rpc/conv.create", JsonSerializer.Serialize(new { rid = "1", kind = "direct", members = new[] { b } }));
+            senders.Add((sender, $"d:{first}:{second}")); // the direct conversation id: both users, sorted
+        }
+        await Task.Delay(500); // let the conversations exist before the first send
+
+        Console.WriteLine($"sending {pairs * perSender} messages ...");
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(senders.Select(async s =>
+        {
+            for (var i = 0; i < perSender; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var r = await LoadClients.PublishAsync(s.Client, $"c/{s.Conv}/m", $"{{\"id\":\"m{i}\",\"body\":\"{LoadClients.Stamp()}\"}}");
+                if (!r.IsSuccess)
+                    throw new InvalidOperationException($"send refused: {r.ReasonCode} {r.ReasonString}");
+                pubacks.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }));
+        var sendSeconds = clock.Elapsed.TotalSeconds;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref received) < pairs * perSender && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+
+        Console.WriteLine($"pairs={pairs} messages={pairs * perSender} delivered={received} out-of-order={outOfOrder}");
+        Console.WriteLine($"throughput={pairs * perSender / sendSeconds:F0} msg/s (durable, PUBACKed)");
+        Console.WriteLine($"puback-ms p50={LoadClients.Percentile(pubacks, 0.5):F1} p99={LoadClients.Percentile(pubacks, 0.99):F1}");
+        Console.WriteLine($"end-to-end-ms p50={LoadClients.Percentile(endToEnd, 0.5):F1} p99={LoadClients.Percentile(endToEnd, 0.99):F1}");
+        return received == pairs * perSender && outOfOrder == 0;
+    }
+}
