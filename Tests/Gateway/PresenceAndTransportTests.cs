@@ -41,6 +41,33 @@ public sealed class PresenceAndTransportTests
     }
 
     [TestMethod]
+    public async Task FrozenClientGoesOfflineWhenItsKeepaliveRunsOut()
+    {
+        var (alice, bob) = await MutualContactsAsync();
+        await using var _ = alice;
+        var silo = await GatewayFixture.SiloAsync();
+        // mosquitto_sub with a 5 s keepalive, then frozen with SIGSTOP: its socket stays open but silent.
+        var sub = Mosquitto("mosquitto_sub", "-h", "127.0.0.1", "-p", $"{silo.MqttPort}", "-k", "5",
+            "-i", $"{bob}/frozen", "-u", bob, "-P", Chat.Password, "-t", $"u/{bob}/#");
+        try
+        {
+            await alice.WaitForAsync("p", p => (string?)p["user"] == bob && (string?)p["status"] == "online", "bob online");
+            var before = alice.Received("p").Count;
+            using (var stop = Process.Start("kill", $"-STOP {sub.Id}"))
+                await stop.WaitForExitAsync();
+
+            // The server allows 1.5 × keepalive before it gives up on the client.
+            await Eventually.TrueAsync(() => alice.Received("p").Skip(before).Any(p => (string?)p["user"] == bob && (string?)p["status"] == "offline"),
+                "bob offline once his keepalive ran out", 20_000);
+        }
+        finally
+        {
+            sub.Kill();
+            await sub.WaitForExitAsync();
+        }
+    }
+
+    [TestMethod]
     public async Task ExplicitStatusReachesContacts()
     {
         var (alice, bob) = await MutualContactsAsync();
