@@ -62,6 +62,7 @@ public static class GatewayHostingExtensions
                 });
             }
         });
+        builder.AddImGrpc();
         return builder;
     }
 
@@ -84,6 +85,7 @@ public static class GatewayHostingExtensions
             server.InterceptingPublishAsync += services.GetRequiredService<PublishRouter>().InterceptAsync;
             server.InterceptingSubscriptionAsync += services.GetRequiredService<SubscriptionGuard>().InterceptAsync;
         });
+        app.MapImGrpc();
         return app;
     }
 

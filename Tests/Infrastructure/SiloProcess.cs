@@ -111,18 +111,7 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>A program's build output next to this test build (same configuration).</summary>
-    private static string ProgramDll(string program)
-    {
-        var testBin = AppContext.BaseDirectory; // .../Tests/bin/{Configuration}/net10.0/
-        var configuration = testBin.TrimEnd('/').Split('/')[^2];
-        var root = new DirectoryInfo(testBin);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ImOrleans.sln")))
-            root = root.Parent;
-        if (root is null)
-            throw new InvalidOperationException($"ImOrleans.sln not found above {testBin}");
-        var dll = Path.Combine(root.FullName, program, "bin", configuration, "net10.0", $"{program}.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first", dll);
-    }
+    private static string ProgramDll(string program) => BuildOutput.Dll(program, program);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,48 @@
+using Grpc.Core;
+using ImOrleans.Gateway.Grpc.V1;
+
+namespace ImOrleans.Gateway.Grpc;
+
+/// <summary><c>im.v1.Messages</c>: sends go through <see cref="IConversationGrain.SendAsync"/> exactly like an MQTT
+/// publish, so ordering, durability, idempotency and fan-out are the same.</summary>
+public sealed class MessagesService(IGrainFactory grains) : Messages.MessagesBase
+{
+    private const int DefaultPage = 50;
+    private const int MaxPage = 200;
+
+    public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
+    {
+        var conversation = Require.Conversation(request.Conversation);
+        var from = Require.ActingUser(request.FromUser, "from_user");
+        if (request.Device.Length > 0)
+        {
+            if (from == Ids.SystemUser)
+                throw Require.Invalid("device", "must be empty when the system sends");
+            Require.Device(request.Device);
+        }
+        // The grain checks length and emptiness of the id; an empty one here means "not retried, make one up".
+        var clientId = request.ClientMessageId.Length > 0 ? request.ClientMessageId : Guid.NewGuid().ToString("N");
+        await Accounts.RequireEnabledAsync(grains, from);
+
+        var result = await grains.GetGrain<IConversationGrain>(conversation).SendAsync(from, request.Device, clientId, request.Body);
+        return new SendMessageResponse { Message = result.Message.ToProto(), Duplicate = result.Duplicate };
+    }
+
+    public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context)
+    {
+        var conversation = Require.Conversation(request.Conversation);
+        var by = Require.ActingUser(request.AsUser);
+        if (request.HasBefore && request.HasAfter)
+            throw Require.Invalid("before", "and after cannot both be given");
+        if (request.Limit < 0)
+            throw Require.Invalid("limit", $"must be 1-{MaxPage} (0 means {DefaultPage})");
+        var limit = request.Limit == 0 ? DefaultPage : Math.Min(request.Limit, MaxPage);
+        await Accounts.RequireEnabledAsync(grains, by);
+
+        var query = new Models.HistoryQuery(request.HasBefore ? request.Before : null, request.HasAfter ? request.After : null, limit);
+        var page = await grains.GetGrain<IConversationGrain>(conversation).HistoryAsync(by, query);
+        var response = new GetHistoryResponse();
+        response.Messages.AddRange(page.Select(m => m.ToProto()));
+        return response;
+    }
+}

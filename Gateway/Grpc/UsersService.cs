@@ -1,0 +1,60 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ImOrleans.Gateway.Auth;
+using ImOrleans.Gateway.Grpc.V1;
+using Microsoft.Extensions.Options;
+
+namespace ImOrleans.Gateway.Grpc;
+
+/// <summary><c>im.v1.Users</c>: accounts, passwords and access tokens.</summary>
+public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOptions<AuthOptions> auth, IOptions<GrpcOptions> options)
+    : Users.UsersBase
+{
+    public override async Task<User> CreateUser(CreateUserRequest request, ServerCallContext context)
+    {
+        var user = Require.User(request.User, "user");
+        await Grain(user).CreateAsync(request.Password);
+        return (await Grain(user).GetProfileAsync()).ToProto();
+    }
+
+    public override async Task<User> GetUser(GetUserRequest request, ServerCallContext context) =>
+        (await Accounts.RequireExistingAsync(grains, Require.User(request.User, "user"))).ToProto();
+
+    public override Task<User> DisableUser(DisableUserRequest request, ServerCallContext context) =>
+        SetDisabledAsync(Require.User(request.User, "user"), true);
+
+    public override Task<User> EnableUser(EnableUserRequest request, ServerCallContext context) =>
+        SetDisabledAsync(Require.User(request.User, "user"), false);
+
+    public override async Task<SetPasswordResponse> SetPassword(SetPasswordRequest request, ServerCallContext context)
+    {
+        await Grain(Require.User(request.User, "user")).SetPasswordAsync(request.Password);
+        return new SetPasswordResponse();
+    }
+
+    public override async Task<IssueTokenResponse> IssueToken(IssueTokenRequest request, ServerCallContext context)
+    {
+        var user = Require.User(request.User, "user");
+        var max = options.Value.MaxTokenLifetime;
+        if (request.LifetimeSeconds < 0 || request.LifetimeSeconds > max.TotalSeconds)
+            throw Require.Invalid("lifetime_seconds", $"must be between 0 (the default, {auth.Value.AccessTokenLifetime}) and {(long)max.TotalSeconds}");
+        var lifetime = request.LifetimeSeconds == 0 ? auth.Value.AccessTokenLifetime : TimeSpan.FromSeconds(request.LifetimeSeconds);
+        await Accounts.RequireEnabledAsync(grains, user);
+
+        var issuedAt = DateTimeOffset.UtcNow;
+        return new IssueTokenResponse
+        {
+            AccessToken = tokens.IssueAccessToken(user, lifetime),
+            ExpiresAt = Timestamp.FromDateTimeOffset(issuedAt + lifetime),
+            ExpiresInSeconds = (long)lifetime.TotalSeconds,
+        };
+    }
+
+    private async Task<User> SetDisabledAsync(string user, bool disabled)
+    {
+        await Grain(user).SetDisabledAsync(disabled);
+        return (await Grain(user).GetProfileAsync()).ToProto();
+    }
+
+    private IUserGrain Grain(string user) => grains.GetGrain<IUserGrain>(user);
+}
