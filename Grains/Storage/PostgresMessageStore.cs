@@ -63,10 +63,18 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
 
     public Task AppendAsync(MessageRecord message, CancellationToken ct = default) => _writer.AppendAsync(message, ct);
 
+    // Taken by every batch: feed positions (bigserial) then follow commit order across all silos, so a feed
+    // reader that has seen position N can never later find an N-1 that was still being committed.
+    private const long FeedOrderLock = 7345022;
+
     private async Task WriteBatchAsync(IReadOnlyList<MessageRecord> batch, CancellationToken ct)
     {
-        await using var cmd = _db.CreateCommand(
-            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7) ORDER BY 1, 2;");
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var lockCmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({FeedOrderLock});", conn, tx))
+            await lockCmd.ExecuteNonQueryAsync(ct);
+        await using var cmd = new NpgsqlCommand(
+            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7) ORDER BY 1, 2;", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Conversation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Seq).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -74,8 +82,8 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Device).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Body).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Timestamp.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        // A single statement is its own transaction: the batch commits whole or not at all.
         await cmd.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     public async Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default)

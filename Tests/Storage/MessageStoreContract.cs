@@ -143,12 +143,13 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
 public sealed class PostgresMessageStoreTests : MessageStoreContract
 {
     private static PostgresMessageStore _store = null!;
+    private static string _connectionString = "";
     protected override IMessageStore Store => _store;
 
     [ClassInitialize]
     public static async Task Init(TestContext _)
     {
-        var cs = await Infrastructure.PostgresServer.CreateDatabaseAsync("store");
+        var cs = _connectionString = await Infrastructure.PostgresServer.CreateDatabaseAsync("store");
         _store = new PostgresMessageStore(cs, 256, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresMessageStore>.Instance);
         await _store.InitializeAsync();
     }
@@ -158,5 +159,40 @@ public sealed class PostgresMessageStoreTests : MessageStoreContract
     {
         if (_store is not null)
             await _store.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task FeedReaderMissesNothingWhileTwoSilosWrite()
+    {
+        // A second store on the same database stands for a second silo with its own group-commit loop.
+        await using var other = new PostgresMessageStore(_connectionString, 256, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresMessageStore>.Instance);
+        var start = (await _store.ReadFeedAsync(0, 1_000_000)).Select(e => e.Position).DefaultIfEmpty(0).Max();
+        var convs = Enumerable.Range(0, 20).Select(_ => "g-" + Guid.NewGuid().ToString("N")).ToList();
+        var seen = new List<FeedEntry>();
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(async () =>
+        {
+            var after = start;
+            while (!stop.IsCancellationRequested || seen.Count < convs.Count * 25)
+            {
+                var page = await _store.ReadFeedAsync(after, 100);
+                seen.AddRange(page.Where(e => convs.Contains(e.Message.Conversation)));
+                after = page.Count > 0 ? page[^1].Position : after;
+                if (page.Count == 0)
+                    await Task.Delay(5);
+            }
+        });
+
+        await Task.WhenAll(convs.Select((c, i) => Task.Run(async () =>
+        {
+            var store = i % 2 == 0 ? _store : other;
+            for (var seq = 1; seq <= 25; seq++)
+                await store.AppendAsync(new MessageRecord(c, seq, $"m{seq}", "u", "d", "x", DateTimeOffset.UnixEpoch));
+        })));
+        stop.Cancel();
+        await reader.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.HasCount(convs.Count * 25, seen.DistinctBy(e => (e.Message.Conversation, e.Message.Seq)).ToList(), "every message read once, none skipped");
+        CollectionAssert.AreEqual(seen.Select(e => e.Position).Order().ToList(), seen.Select(e => e.Position).ToList(), "positions only grow");
     }
 }
