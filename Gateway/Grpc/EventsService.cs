@@ -19,7 +19,9 @@ public sealed class EventsService(IGrainFactory grains, IHostApplicationLifetime
             throw Require.Invalid("after_position", "must be 0 (from the beginning) or a position from an earlier event");
         var conversation = request.Conversation.Length > 0 ? Require.Conversation(request.Conversation) : null;
         var feed = grains.GetGrain<IFeedGrain>(0);
-        var after = request.AfterPosition;
+        var after = request.FromNow ? await feed.GetHeadAsync() : request.AfterPosition;
+        // Headers now, before any event: a caller awaiting them knows its starting point is fixed.
+        await context.WriteResponseHeadersAsync([]);
 
         await StreamLoop.RunAsync(context, lifetime, async ct =>
         {

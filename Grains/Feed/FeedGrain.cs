@@ -14,4 +14,6 @@ public sealed class FeedGrain(IMessageStore store) : Grain, IFeedGrain
         var page = await store.ReadFeedAsync(afterPosition, Math.Clamp(limit, 1, MaxPage), conversation);
         return page.Select(e => new FeedItem(e.Position, e.Message)).ToList();
     }
+
+    public Task<long> GetHeadAsync() => store.GetHeadPositionAsync();
 }

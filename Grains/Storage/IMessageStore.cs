@@ -27,6 +27,9 @@ public interface IMessageStore : IAsyncDisposable
     /// <summary>The <paramref name="limit"/> newest messages with seq &lt; <paramref name="beforeSeq"/>, returned oldest first.</summary>
     Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default);
 
+    /// <summary>The highest feed position so far, 0 when the store is empty.</summary>
+    Task<long> GetHeadPositionAsync(CancellationToken ct = default);
+
     /// <summary>Up to <paramref name="limit"/> messages of all conversations (or one) after a feed position, in position order.</summary>
     Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default);
 }

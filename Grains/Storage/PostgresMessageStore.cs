@@ -109,6 +109,12 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         return rows.Select(r => r.Message).Reverse().ToList();
     }
 
+    public async Task<long> GetHeadPositionAsync(CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand("SELECT COALESCE(MAX(position), 0) FROM im_messages;");
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
+    }
+
     public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default) =>
         conversation is null
             ? QueryAsync($"SELECT position, {Columns} FROM im_messages WHERE position > $1 ORDER BY position LIMIT $2;",

@@ -113,6 +113,14 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         return rows.Select(r => r.Message).Reverse().ToList();
     }
 
+    public async Task<long> GetHeadPositionAsync(CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM messages;";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
+    }
+
     public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default) =>
         conversation is null
             ? QueryAsync($"SELECT position, {Columns} FROM messages WHERE position > $p ORDER BY position LIMIT $n;",

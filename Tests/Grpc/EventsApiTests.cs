@@ -31,6 +31,22 @@ public sealed class EventsApiTests
     }
 
     [TestMethod]
+    public async Task StreamFromNowSkipsWhatWasAlreadyStored()
+    {
+        var api = await Api.SharedAsync();
+        var alice = await api.NewUserAsync();
+        var group = await api.NewGroupAsync(alice);
+        await api.SendAsync(group, "old news", from: alice, id: "old");
+
+        using var call = api.Events.Subscribe(new SubscribeRequest { FromNow = true, Conversation = group });
+        await call.ResponseHeadersAsync; // sent once the stream has fixed its starting point
+        await api.SendAsync(group, "fresh", from: alice, id: "new");
+
+        var e = await Streams.NextAsync(call.ResponseStream, "the first event after subscribing");
+        Assert.AreEqual("new", e.Message.ClientMessageId);
+    }
+
+    [TestMethod]
     public async Task ResumedStreamGetsExactlyTheRestWithNoGapAndNoRepeat()
     {
         var api = await Api.SharedAsync();

@@ -108,6 +108,15 @@ public abstract class MessageStoreContract
     }
 
     [TestMethod]
+    public async Task HeadPositionIsTheLastFeedPosition()
+    {
+        await Store.AppendAsync(Msg(Conv(), 1));
+        var head = await Store.GetHeadPositionAsync();
+        Assert.IsEmpty(await Store.ReadFeedAsync(head, 10));
+        Assert.AreEqual(head, (await Store.ReadFeedAsync(head - 1, 10)).Single().Position);
+    }
+
+    [TestMethod]
     public async Task InitializeTwiceKeepsTheData()
     {
         var conv = Conv();

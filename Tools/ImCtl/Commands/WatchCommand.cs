@@ -14,13 +14,14 @@ public static class WatchCommand
         {
             Description = "Start after this position (0 = from the beginning); pass the last position printed to resume without a gap",
         };
-        var command = new Command("watch", "Print messages as they are stored, from a position, until Ctrl-C") { conv, after };
+        var fromNow = new Option<bool>("--from-now") { Description = "Only messages stored from now on (ignores --after)" };
+        var command = new Command("watch", "Print messages as they are stored, from a position, until Ctrl-C") { conv, after, fromNow };
         command.Run(async c =>
         {
             var last = c.Get(after);
             if (last < 0)
                 throw new UsageException("--after must be 0 or a position printed earlier");
-            var request = new SubscribeRequest { AfterPosition = last, Conversation = c.Get(conv) ?? "" };
+            var request = new SubscribeRequest { AfterPosition = last, Conversation = c.Get(conv) ?? "", FromNow = c.Get(fromNow) };
             c.Hint = $"resume with --after {last}";
             using var call = c.Connection.Events.Subscribe(request, Connection.Stream(c.Ct));
             try
