@@ -14,9 +14,9 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>The connection went away; ignored if a newer connection took over.</summary>
     [Alias("Disconnect")] Task DisconnectAsync(string connectionId);
 
-    /// <summary>The gateway still holds this connection (sent periodically). False when the grain does not
-    /// know the connection (it was reactivated, say after a silo failure): the gateway then connects it again.</summary>
-    [Alias("Touch")] Task<bool> TouchAsync(string connectionId);
+    /// <summary>The gateway still holds this connection (sent periodically). Says whether the gateway should
+    /// connect it again (the grain was reactivated) or close it (a newer connection took over).</summary>
+    [Alias("Touch")] Task<LeaseStatus> TouchAsync(string connectionId);
 
     /// <summary>The device acknowledged delivery of (conversation, seq).</summary>
     [Alias("Ack")] Task AckAsync(string conversation, long seq);

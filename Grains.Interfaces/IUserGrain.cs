@@ -3,8 +3,10 @@ using Orleans.Concurrency;
 
 namespace ImOrleans;
 
-// Methods that other grains await while this one may be awaiting them are [AlwaysInterleave] (pure reads)
-// or [OneWay], so that no call cycle between grains can deadlock.
+// Calls from user grains to device grains are [OneWay], and the reads other grains await are [AlwaysInterleave],
+// so the common paths have no call cycle. One rare cycle remains: a user blocking someone (awaiting the direct
+// conversation) while that conversation is being created (awaiting this user's SetMembership); both time out
+// and a retry of the creation repairs the membership.
 
 /// <summary>A user account: credentials, devices, contacts and blocks, conversation list, presence.</summary>
 [Alias("im.IUserGrain")]
@@ -13,8 +15,9 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Creates the account; fails with already_exists or weak_password.</summary>
     [Alias("Create")] Task CreateAsync(string password);
 
-    /// <summary>True when the account exists, is enabled and the password matches.</summary>
-    [Alias("VerifyPassword")] Task<bool> VerifyPasswordAsync(string password);
+    /// <summary>True when the account exists, is enabled and the password matches. Interleaves: the slow hash
+    /// must not hold up the user's message fan-out.</summary>
+    [AlwaysInterleave, Alias("VerifyPassword")] Task<bool> VerifyPasswordAsync(string password);
 
     /// <summary>Replaces the password.</summary>
     [Alias("SetPassword")] Task SetPasswordAsync(string password);
@@ -60,8 +63,9 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>This user's presence as <paramref name="viewer"/> may see it (offline unless mutual contacts).</summary>
     [AlwaysInterleave, Alias("GetPresence")] Task<PresenceInfo> GetPresenceAsync(string? viewer);
 
-    /// <summary>Called by a device grain when one of this user's devices connects or disconnects.</summary>
-    [Alias("SetDeviceOnline")] Task SetDeviceOnlineAsync(string device, bool online);
+    /// <summary>Called by a device grain when one of this user's devices connects or disconnects.
+    /// True when this changed what the user grain knew (false if it already knew).</summary>
+    [Alias("SetDeviceOnline")] Task<bool> SetDeviceOnlineAsync(string device, bool online);
 
     /// <summary>Fans a stored message out to this user's connected devices (the sending device skips it).</summary>
     [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);

@@ -11,6 +11,12 @@ public sealed class ChatLimits
     /// <summary>Devices one user may register.</summary>
     public int MaxDevicesPerUser { get; set; } = 10;
 
+    /// <summary>Conversations one user may be a member of.</summary>
+    public int MaxConversationsPerUser { get; set; } = 10_000;
+
+    /// <summary>Contacts (and blocked users) one user may have.</summary>
+    public int MaxContactsPerUser { get; set; } = 5_000;
+
     /// <summary>Characters in a message body.</summary>
     public int MaxBodyLength { get; set; } = 16_000;
 

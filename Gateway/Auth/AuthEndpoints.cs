@@ -43,7 +43,7 @@ public static class AuthEndpoints
         }
     }
 
-    private static async Task<IResult> TokenAsync(HttpRequest request, IGrainFactory grains, TokenService tokens)
+    private static async Task<IResult> TokenAsync(HttpRequest request, IGrainFactory grains, TokenService tokens, LoginThrottle throttle)
     {
         if (!request.HasFormContentType)
             return OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded");
@@ -56,7 +56,12 @@ public static class AuthEndpoints
                 var password = form["password"].ToString();
                 if (user.Length == 0 || password.Length == 0)
                     return OAuthError("invalid_request", "username and password are required");
-                if (!Ids.IsValidUser(user) || !await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password))
+                if (!Ids.IsValidUser(user))
+                    return OAuthError("invalid_grant", "wrong username or password");
+                if (!throttle.TryAttempt(user))
+                    return Results.Json(new { error = "slow_down", error_description = "too many password attempts; wait a minute" },
+                        statusCode: StatusCodes.Status429TooManyRequests);
+                if (!await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password))
                     return OAuthError("invalid_grant", "wrong username or password");
                 break;
             case "refresh_token":

@@ -35,6 +35,8 @@ public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOpt
     public override async Task<IssueTokenResponse> IssueToken(IssueTokenRequest request, ServerCallContext context)
     {
         var user = Require.User(request.User, "user");
+        if (user == Ids.SystemUser)
+            throw Require.Invalid("user", "the system sender cannot log in");
         var max = options.Value.MaxTokenLifetime;
         if (request.LifetimeSeconds < 0 || request.LifetimeSeconds > max.TotalSeconds)
             throw Require.Invalid("lifetime_seconds", $"must be between 0 (the default, {auth.Value.AccessTokenLifetime}) and {(long)max.TotalSeconds}");

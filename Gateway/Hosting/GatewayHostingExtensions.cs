@@ -25,11 +25,15 @@ public static class GatewayHostingExtensions
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
             .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0,
                 "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond and RateBurst must be positive")
+            // Device grains drop connections whose lease (3 minutes) is not renewed.
+            .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= TimeSpan.FromMinutes(1.5),
+                "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")
             .ValidateOnStart();
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         builder.Services.AddHttpClient();
 
         builder.Services.AddSingleton<SigningKeyProvider>();
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<ExternalKeys>();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<DeviceConnections>();
@@ -43,7 +47,10 @@ public static class GatewayHostingExtensions
         // Kestrel owns every socket; MQTTnet only speaks the protocol on them.
         builder.Services.AddHostedMqttServer(m => m.WithoutDefaultEndpoint()
             // Well above MaxInFlightPerDevice: MQTTnet must never drop a delivery itself; the gateway disconnects first.
-            .WithMaxPendingMessagesPerClient(o.MaxInFlightPerDevice * 2 + 100));
+            .WithMaxPendingMessagesPerClient(o.MaxInFlightPerDevice * 2 + 100)
+            // And if it ever must, it refuses the new message (the gateway then drops the device, which replays
+            // from its cursor) rather than silently dropping an old one the device would ack past.
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage));
         builder.Services.AddMqttConnectionHandler();
         builder.Services.AddConnections();
 

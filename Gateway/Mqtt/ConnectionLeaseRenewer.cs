@@ -1,4 +1,5 @@
 using ImOrleans.Gateway.Hosting;
+using ImOrleans.Models;
 using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Gateway.Mqtt;
@@ -13,19 +14,28 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
         using var timer = new PeriodicTimer(options.Value.TouchInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var c in connections.All.ToList())
-            {
-                try
+            // In parallel, bounded: a sweep over many connections must finish well inside the lease.
+            await Parallel.ForEachAsync(connections.All.ToList(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken },
+                async (c, _) =>
                 {
-                    var device = grains.GetGrain<IDeviceGrain>(c.ClientId);
-                    if (!await device.TouchAsync(c.ConnectionId))
-                        await device.ConnectAsync(connections.Reference, c.ConnectionId);
-                }
-                catch (Exception ex)
-                {
-                    log.LogWarning(ex, "Could not renew the lease of {ClientId}", c.ClientId);
-                }
-            }
+                    try
+                    {
+                        var device = grains.GetGrain<IDeviceGrain>(c.ClientId);
+                        switch (await device.TouchAsync(c.ConnectionId))
+                        {
+                            case LeaseStatus.Unknown:
+                                await device.ConnectAsync(connections.Reference, c.ConnectionId);
+                                break;
+                            case LeaseStatus.Superseded:
+                                await connections.CloseAsync(c.ClientId, c.ConnectionId);
+                                break;
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        log.LogWarning(ex, "Could not renew the lease of {ClientId}", c.ClientId);
+                    }
+                });
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using ImOrleans.Gateway.Auth;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.Extensions.Options;
@@ -9,10 +8,9 @@ namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>CONNECT: ClientId <c>{user}/{device}</c>, Username <c>{user}</c>, Password an access token or
 /// (where allowed) the account password. Each refusal gets the CONNACK code that names it.</summary>
-public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens, IOptions<GatewayOptions> options, ILogger<MqttAuthenticator> log)
+public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens, LoginThrottle throttle, IOptions<GatewayOptions> options,
+    ILogger<MqttAuthenticator> log)
 {
-    public const string ConnectionKey = "im.connection";
-
     public async Task ValidateAsync(ValidatingConnectionEventArgs e)
     {
         var slash = e.ClientId?.IndexOf('/') ?? -1;
@@ -38,6 +36,11 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
             }
             await grains.GetGrain<IUserGrain>(user).RegisterDeviceAsync(device!);
         }
+        catch (ImException ex) when (ex.Code == ErrorCodes.RateLimited)
+        {
+            Refuse(e, MqttConnectReasonCode.ServerBusy, ex.Message);
+            return;
+        }
         catch (ImException ex) when (ex.Code == ErrorCodes.LimitExceeded)
         {
             // MQTT 3.1.1 has no quota code; MQTTnet would turn QuotaExceeded into "unacceptable protocol version".
@@ -52,16 +55,8 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
             return;
         }
 
-        var o = options.Value;
-        var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = o.RateBurst,
-            TokensPerPeriod = o.RatePerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
-        e.SessionItems[ConnectionKey] = new DeviceConnection(user!, device!, Guid.NewGuid().ToString("N"), e.ProtocolVersion, limiter);
+        // Only the check happens here: MQTTnet may reuse an existing session (and its items) for this client,
+        // so the connection's own state is made fresh when it is connected (MqttSessionEvents).
         e.ReasonCode = MqttConnectReasonCode.Success;
     }
 
@@ -71,7 +66,11 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         // that merely looks like one still works as a password.
         if (password.Count(c => c == '.') == 2 && await tokens.ValidateAccessTokenAsync(password) is { } subject)
             return subject == user && await grains.GetGrain<IUserGrain>(user).IsActiveAsync();
-        return options.Value.PasswordLogin && password.Length > 0 && await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password);
+        if (!options.Value.PasswordLogin || password.Length == 0)
+            return false;
+        if (!throttle.TryAttempt(user))
+            throw new ImException(ErrorCodes.RateLimited, "too many password attempts; wait a minute or use a token");
+        return await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password);
     }
 
     private static void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)

@@ -1,16 +1,34 @@
 using System.Text.Json;
+using System.Threading.RateLimiting;
+using ImOrleans.Gateway.Hosting;
+using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
-public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, ILogger<MqttSessionEvents> log)
+public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IOptions<GatewayOptions> options,
+    ILogger<MqttSessionEvents> log)
 {
+    /// <summary>Where a session keeps its <see cref="DeviceConnection"/>.</summary>
+    public const string ConnectionKey = "im.connection";
+
     public async Task ConnectedAsync(ClientConnectedEventArgs e)
     {
-        if (e.SessionItems[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection)
-            return;
+        // A fresh connection every time, even when MQTTnet kept the session of an earlier one (clean session off).
+        var slash = e.ClientId.IndexOf('/');
+        var o = options.Value;
+        var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = o.RateBurst,
+            TokensPerPeriod = o.RatePerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+        var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), e.ProtocolVersion, limiter);
+        e.SessionItems[ConnectionKey] = connection;
         connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
         connections.Add(connection);
         try
@@ -28,7 +46,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
 
     public async Task DisconnectedAsync(ClientDisconnectedEventArgs e)
     {
-        if (e.SessionItems?[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection)
+        if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection)
             return;
         connections.Remove(connection.ClientId, connection.ConnectionId);
         connection.Limiter.Dispose();
@@ -45,7 +63,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
 
     public async Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
     {
-        if (e.SessionItems?[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection
+        if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection
             || e.PublishPacket.Topic != Topics.Messages(connection.User))
             return;
         connection.Acknowledged();

@@ -17,7 +17,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     public async Task InterceptAsync(InterceptingPublishEventArgs e)
     {
         e.ProcessPublish = false;
-        if (e.SessionItems[MqttAuthenticator.ConnectionKey] is not DeviceConnection connection)
+        if (e.SessionItems[MqttSessionEvents.ConnectionKey] is not DeviceConnection connection)
         {
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
             return;

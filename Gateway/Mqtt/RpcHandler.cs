@@ -78,6 +78,8 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 return new JsonObject { ["users"] = new JsonArray((await me.ListBlockedAsync()).Select(u => (JsonNode)u).ToArray()) };
             case "presence.get":
                 var users = Users(a, "users");
+                foreach (var u in users)
+                    Ids.RequireUser(u); // before any grain is activated for it
                 var presence = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).GetPresenceAsync(c.User)));
                 return new JsonObject { ["presence"] = new JsonArray(presence.Select(p => (JsonNode)Wire.Presence(p)).ToArray()) };
             case "device.list":

@@ -8,7 +8,7 @@ public sealed class SubscriptionGuard
 {
     public Task InterceptAsync(InterceptingSubscriptionEventArgs e)
     {
-        var user = (e.SessionItems[MqttAuthenticator.ConnectionKey] as DeviceConnection)?.User;
+        var user = (e.SessionItems[MqttSessionEvents.ConnectionKey] as DeviceConnection)?.User;
         if (user is null || !Topics.MaySubscribe(user, e.TopicFilter.Topic))
         {
             e.ProcessSubscription = false;

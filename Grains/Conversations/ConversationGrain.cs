@@ -40,11 +40,17 @@ public sealed class ConversationGrain(
         if (by != Ids.SystemUser && by != a && by != b)
             throw new ImException(ErrorCodes.Forbidden, "only a participant can open a direct conversation");
         if (S.Created)
+        {
+            // Idempotent, and a repair: a user whose list missed this conversation (a failed call) gets it now.
+            await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
             return Info();
+        }
         if (S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "one of the users blocks the other");
         await RequireActiveUsersAsync([a, b]);
 
+        // The users' lists first: if this fails, nothing exists yet, and a retry starts over.
+        await Task.WhenAll(new[] { a, b }.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
         S.Created = true;
         S.Kind = ConversationKind.Direct;
         S.CreatedAt = DateTimeOffset.UtcNow;
@@ -52,7 +58,6 @@ public sealed class ConversationGrain(
         S.Members[b] = MemberRole.Member;
         await state.WriteStateAsync();
         _lastSeq = 0;
-        await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
         return Info();
     }
 
@@ -71,6 +76,7 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"a group has at most {_limits.MaxGroupMembers} members ({all.Count} asked)");
         await RequireActiveUsersAsync(all);
 
+        await Task.WhenAll(all.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
         S.Created = true;
         S.Kind = ConversationKind.Group;
         S.Title = title;
@@ -79,7 +85,6 @@ public sealed class ConversationGrain(
             S.Members[m] = m == owner ? MemberRole.Owner : MemberRole.Member;
         await state.WriteStateAsync();
         _lastSeq = 0;
-        await Task.WhenAll(all.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
         return Info();
     }
 
@@ -99,6 +104,10 @@ public sealed class ConversationGrain(
         RequireGroup();
         RequireRole(by, MemberRole.Admin, "add members");
         var added = users.Distinct().Where(u => !S.Members.ContainsKey(u)).ToList();
+        // Members asked for again may have missed their list entry (a failed call): a repeat repairs it.
+        var again = users.Distinct().Where(S.Members.ContainsKey).ToList();
+        if (again.Count > 0)
+            await Task.WhenAll(again.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
         foreach (var u in added)
             Ids.RequireUser(u, "member");
         if (S.Members.Count + added.Count > _limits.MaxGroupMembers)
@@ -107,11 +116,11 @@ public sealed class ConversationGrain(
             return Info();
         await RequireActiveUsersAsync(added);
 
+        var joinedAt = await LastSeqAsync();
+        await Task.WhenAll(added.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
         foreach (var u in added)
             S.Members[u] = MemberRole.Member;
         await state.WriteStateAsync();
-        var joinedAt = await LastSeqAsync();
-        await Task.WhenAll(added.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
         foreach (var u in added)
             Broadcast(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
         return Info();
@@ -185,8 +194,8 @@ public sealed class ConversationGrain(
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
 
-        if (_recent.Find(from, clientMessageId) is { } existing)
-            return new SendResult(existing, Duplicate: true);
+        if (_recent.Find(from, clientMessageId) is { } storedSeq)
+            return new SendResult((await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0], Duplicate: true);
 
         var seq = await LastSeqAsync() + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -274,13 +283,15 @@ public sealed class ConversationGrain(
         // Tell the leavers too, before they stop receiving this conversation's events.
         foreach (var u in users)
             Broadcast(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
+        // The users' lists first: should that fail, they stay members rather than go on replaying a
+        // conversation they no longer belong to.
+        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0)));
         foreach (var u in users)
         {
             S.Members.Remove(u);
             S.ReadMarks.Remove(u);
         }
         await state.WriteStateAsync();
-        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0)));
     }
 
     private void Broadcast(ConversationEvent evt)

@@ -61,6 +61,9 @@ public sealed class DeviceGrain(
         var userGrain = GrainFactory.GetGrain<IUserGrain>(user);
         await userGrain.RegisterDeviceAsync(device);
 
+        // A newer connection wins: the gateway of the older one (maybe half-open after a network switch) drops it.
+        if (_gateway is not null && _connectionId != connectionId)
+            _ = _gateway.CloseAsync(Key, _connectionId!);
         _gateway = gateway;
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
@@ -72,7 +75,6 @@ public sealed class DeviceGrain(
         // Online first, replay second: messages stored meanwhile reach OnMessage, which runs after this
         // turn and fills any gap from the store, so nothing falls between replay and live.
         await userGrain.SetDeviceOnlineAsync(device, true);
-        _joinedAt = new Dictionary<string, long>(await userGrain.GetJoinedAtAsync());
         await PumpAsync();
     }
 
@@ -80,16 +82,22 @@ public sealed class DeviceGrain(
     {
         if (connectionId == _connectionId)
             await GoOfflineAsync();
+        else if (_connectionId is null) // reactivated since: make sure the user grain does not think it online
+            await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, false);
     }
 
-    public async Task<bool> TouchAsync(string connectionId)
+    public async Task<LeaseStatus> TouchAsync(string connectionId)
     {
+        if (_connectionId is null)
+            return LeaseStatus.Unknown;
         if (connectionId != _connectionId)
-            return false;
+            return LeaseStatus.Superseded;
         _lastTouch = DateTime.UtcNow;
-        // Re-asserting keeps the user grain's view right even if it was reactivated meanwhile.
-        await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true);
-        return true;
+        // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; it then forwarded
+        // nothing to this device for a while, so catch up from the store.
+        if (await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true) && !_windowFull)
+            await PumpAsync();
+        return LeaseStatus.Current;
     }
 
     public async Task AckAsync(string conversation, long seq)
@@ -101,7 +109,8 @@ public sealed class DeviceGrain(
             state.State.Cursors[conversation] = seq;
             _cursorsDirty = true;
             _flushTimer ??= this.RegisterGrainTimer(FlushCursorsAsync, CursorFlushDelay, Timeout.InfiniteTimeSpan);
-            _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
+            if (conversation.StartsWith("d:", StringComparison.Ordinal)) // delivered marks exist in direct conversations only
+                _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
         }
         // Resume a paused backlog once half the window is free, rather than after every single ack.
         if (_windowFull && _inFlight <= _window / 2)
@@ -187,7 +196,9 @@ public sealed class DeviceGrain(
     /// <summary>Catches every conversation up from the store, as far as the delivery window allows.</summary>
     private async Task PumpAsync()
     {
-        foreach (var conversation in _joinedAt.Keys.ToList())
+        // Read afresh each time: a conversation the user left since must not be caught up any more.
+        _joinedAt = new Dictionary<string, long>(await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync());
+        foreach (var conversation in _joinedAt.Keys)
         {
             if (!await CatchUpAsync(conversation, long.MaxValue) || _windowFull)
                 return;

@@ -96,6 +96,8 @@ public sealed class UserGrain(
 
     public async Task SetMembershipAsync(string conversation, bool member, long joinedAt)
     {
+        if (member && !S.Conversations.ContainsKey(conversation) && S.Conversations.Count >= limits.Value.MaxConversationsPerUser)
+            throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' is in {S.Conversations.Count} conversations (limit {limits.Value.MaxConversationsPerUser})");
         var changed = member ? S.Conversations.TryAdd(conversation, joinedAt) : S.Conversations.Remove(conversation);
         if (changed)
             await state.WriteStateAsync();
@@ -105,12 +107,14 @@ public sealed class UserGrain(
     {
         RequireCreated();
         await RequireOtherUserAsync(user);
+        if (S.Contacts.Count >= limits.Value.MaxContactsPerUser && !S.Contacts.Contains(user))
+            throw new ImException(ErrorCodes.LimitExceeded, $"at most {limits.Value.MaxContactsPerUser} contacts");
         if (!S.Contacts.Add(user))
             return;
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IUserGrain>(user).SetContactOfAsync(UserId, true);
         if (SharesPresenceWith(user))
-            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor(user));
+            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor());
     }
 
     public async Task RemoveContactAsync(string user)
@@ -127,19 +131,24 @@ public sealed class UserGrain(
 
     public async Task SetContactOfAsync(string user, bool added)
     {
+        // Others fill this set, so it is capped too; past the cap a new contact simply sees no presence.
+        if (added && S.ContactOf.Count >= limits.Value.MaxContactsPerUser)
+            return;
         var changed = added ? S.ContactOf.Add(user) : S.ContactOf.Remove(user);
         if (!changed)
             return;
         await state.WriteStateAsync();
         // The other side just made the relation mutual: let them see us at once.
         if (added && SharesPresenceWith(user))
-            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor(user));
+            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor());
     }
 
     public async Task BlockAsync(string user)
     {
         RequireCreated();
         await RequireOtherUserAsync(user);
+        if (S.Blocked.Count >= limits.Value.MaxContactsPerUser && !S.Blocked.Contains(user))
+            throw new ImException(ErrorCodes.LimitExceeded, $"at most {limits.Value.MaxContactsPerUser} blocked users");
         if (!S.Blocked.Add(user))
             return;
         await state.WriteStateAsync();
@@ -179,16 +188,16 @@ public sealed class UserGrain(
         if (viewer is null || viewer == UserId)
             return Task.FromResult(new PresenceInfo(UserId, _onlineDevices.Count == 0 ? PresenceStatus.Offline : S.Status, S.StatusText, S.LastSeen));
         return Task.FromResult(SharesPresenceWith(viewer)
-            ? PresenceFor(viewer)
+            ? PresenceFor()
             : new PresenceInfo(UserId, PresenceStatus.Offline, null, null));
     }
 
-    public async Task SetDeviceOnlineAsync(string device, bool online)
+    public async Task<bool> SetDeviceOnlineAsync(string device, bool online)
     {
         var before = VisibleStatus;
         var changed = online ? _onlineDevices.Add(device) : _onlineDevices.Remove(device);
         if (!changed)
-            return;
+            return false;
         if (!online && _onlineDevices.Count == 0)
         {
             S.LastSeen = DateTimeOffset.UtcNow;
@@ -197,6 +206,7 @@ public sealed class UserGrain(
         // Coalesced: a second device coming online, or one of two going away, tells nobody anything.
         if (before != VisibleStatus)
             await BroadcastPresenceAsync();
+        return true;
     }
 
     public Task OnMessageAsync(MessageRecord message)
@@ -229,7 +239,7 @@ public sealed class UserGrain(
     private bool SharesPresenceWith(string other) =>
         S.Contacts.Contains(other) && S.ContactOf.Contains(other) && !S.Blocked.Contains(other);
 
-    private PresenceInfo PresenceFor(string viewer)
+    private PresenceInfo PresenceFor()
     {
         var status = VisibleStatus;
         return new PresenceInfo(UserId, status, status == PresenceStatus.Offline ? null : S.StatusText, S.LastSeen);
@@ -238,7 +248,7 @@ public sealed class UserGrain(
     private Task BroadcastPresenceAsync()
     {
         foreach (var contact in S.Contacts.Where(SharesPresenceWith))
-            _ = GrainFactory.GetGrain<IUserGrain>(contact).OnContactPresenceAsync(PresenceFor(contact));
+            _ = GrainFactory.GetGrain<IUserGrain>(contact).OnContactPresenceAsync(PresenceFor());
         return Task.CompletedTask;
     }
 

@@ -12,10 +12,12 @@ public sealed class UserState
     /// <summary>Registered devices, capped by <see cref="ChatLimits.MaxDevicesPerUser"/>.</summary>
     [Id(4)] public List<string> Devices { get; set; } = [];
 
-    /// <summary>Conversation id → the conversation's seq when this user joined (new members' devices start there).</summary>
+    /// <summary>Conversation id → the conversation's seq when this user joined (new members' devices start there);
+    /// capped by <see cref="ChatLimits.MaxConversationsPerUser"/>.</summary>
     [Id(5)] public Dictionary<string, long> Conversations { get; set; } = [];
 
-    /// <summary>Users this user added as contacts.</summary>
+    /// <summary>Users this user added as contacts; this set, ContactOf and Blocked are capped by
+    /// <see cref="ChatLimits.MaxContactsPerUser"/>.</summary>
     [Id(6)] public HashSet<string> Contacts { get; set; } = [];
 
     /// <summary>Users who added this user as a contact; presence is shared with those in both sets.</summary>

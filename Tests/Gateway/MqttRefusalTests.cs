@@ -180,4 +180,22 @@ public sealed class MqttRefusalTests
 
         Assert.AreEqual(MqttClientConnectResultCode.Success, c.ConnectResult.ResultCode);
     }
+
+    [TestMethod]
+    public async Task PasswordGuessingIsThrottledPerUser()
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        var codes = new List<MqttClientConnectResultCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            await using var c = await TryConnectAsync(alice, "phone", $"guess number {i}");
+            codes.Add(c.ConnectResult.ResultCode);
+        }
+
+        Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, codes[0]);
+        Assert.AreEqual(MqttClientConnectResultCode.ServerBusy, codes[^1], "past ten attempts the hash is not even computed");
+        var other = await GatewayFixture.RegisterAsync();
+        await using var unaffected = await TryConnectAsync(other, "phone", Chat.Password);
+        Assert.AreEqual(MqttClientConnectResultCode.Success, unaffected.ConnectResult.ResultCode, "other users are not throttled");
+    }
 }

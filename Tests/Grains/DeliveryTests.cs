@@ -80,6 +80,21 @@ public sealed class DeliveryTests
     }
 
     [TestMethod]
+    public async Task NewerConnectionSupersedesTheOldOneOnAnotherGateway()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var (wifi, lte) = (TestGateway.Create(_grains), TestGateway.Create(_grains));
+        await wifi.ConnectAsync(_grains, user, "phone", "over-wifi");
+
+        await lte.ConnectAsync(_grains, user, "phone", "over-lte");
+
+        var device = Device(user, "phone");
+        await Eventually.TrueAsync(() => wifi.Closed.Contains(Ids.DeviceKey(user, "phone")), "the old gateway is told to drop its connection");
+        Assert.AreEqual(LeaseStatus.Superseded, await device.TouchAsync("over-wifi"), "the old gateway must not take the device back");
+        Assert.AreEqual(LeaseStatus.Current, await device.TouchAsync("over-lte"));
+    }
+
+    [TestMethod]
     public async Task UnacknowledgedMessagesAreDeliveredAgainAfterReconnect()
     {
         var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));

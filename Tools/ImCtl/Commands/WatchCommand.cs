@@ -22,7 +22,7 @@ public static class WatchCommand
             if (last < 0)
                 throw new UsageException("--after must be 0 or a position printed earlier");
             var request = new SubscribeRequest { AfterPosition = last, Conversation = c.Get(conv) ?? "", FromNow = c.Get(fromNow) };
-            c.Hint = $"resume with --after {last}";
+            c.Hint = c.Get(fromNow) ? "nothing received yet; run again with --from-now" : $"resume with --after {last}";
             using var call = c.Connection.Events.Subscribe(request, Connection.Stream(c.Ct));
             try
             {
