@@ -19,7 +19,8 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay, Alias("Presence")]
     Task PresenceAsync(string deviceKey, string connectionId, PresenceInfo presence);
 
-    /// <summary>Closes the connection (the account was disabled or the device removed).</summary>
+    /// <summary>Closes the connection: a newer one of the same device took over (<paramref name="takenOver"/>),
+    /// or the account was disabled or the device removed.</summary>
     [OneWay, Alias("Close")]
-    Task CloseAsync(string deviceKey, string connectionId);
+    Task CloseAsync(string deviceKey, string connectionId, bool takenOver);
 }

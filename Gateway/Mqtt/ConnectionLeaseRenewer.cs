@@ -27,7 +27,7 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
                                 await device.ConnectAsync(connections.Reference, c.ConnectionId);
                                 break;
                             case LeaseStatus.Superseded:
-                                await connections.CloseAsync(c.ClientId, c.ConnectionId);
+                                await connections.CloseAsync(c.ClientId, c.ConnectionId, takenOver: true);
                                 break;
                         }
                     }

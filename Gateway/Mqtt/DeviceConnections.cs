@@ -69,10 +69,10 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
         return Task.CompletedTask;
     }
 
-    public async Task CloseAsync(string deviceKey, string connectionId)
+    public async Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
     {
         if (Current(deviceKey, connectionId) is not null && Remove(deviceKey, connectionId))
-            await DisconnectAsync(deviceKey, MqttDisconnectReasonCode.NotAuthorized);
+            await DisconnectAsync(deviceKey, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
     }
 
     /// <summary>Sends a gateway-made payload (RPC reply, error event, sent receipt) to one connection.</summary>

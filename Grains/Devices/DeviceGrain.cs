@@ -63,7 +63,7 @@ public sealed class DeviceGrain(
 
         // A newer connection wins: the gateway of the older one (maybe half-open after a network switch) drops it.
         if (_gateway is not null && _connectionId != connectionId)
-            _ = _gateway.CloseAsync(Key, _connectionId!);
+            _ = _gateway.CloseAsync(Key, _connectionId!, takenOver: true);
         _gateway = gateway;
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
@@ -163,7 +163,7 @@ public sealed class DeviceGrain(
     {
         if (_gateway is not null)
         {
-            _ = _gateway.CloseAsync(Key, _connectionId!);
+            _ = _gateway.CloseAsync(Key, _connectionId!, takenOver: false);
             await GoOfflineAsync();
         }
         if (forget)

@@ -51,7 +51,7 @@ public sealed class TestGateway : IGatewayObserver
     /// <summary>Connections the grains asked this gateway to close.</summary>
     public ConcurrentQueue<string> Closed { get; } = new();
 
-    public Task CloseAsync(string deviceKey, string connectionId)
+    public Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
     {
         Closed.Enqueue(deviceKey);
         return Task.CompletedTask;
