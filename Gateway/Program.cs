@@ -7,6 +7,5 @@ builder.AddImGateway();
 
 var app = builder.Build();
 app.MapImGateway();
-app.MapGet("/healthz", () => Results.Ok("ok"));
-app.MapGet("/readyz", () => Results.Ok("ready"));
+app.MapImHealth();
 app.Run();

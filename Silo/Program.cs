@@ -12,6 +12,5 @@ if (gateway)
 var app = builder.Build();
 if (gateway)
     app.MapImGateway();
-app.MapGet("/healthz", () => Results.Ok("ok"));
-app.MapGet("/readyz", () => Results.Ok("ready"));
+app.MapImHealth();
 app.Run();

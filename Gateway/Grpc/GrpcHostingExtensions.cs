@@ -36,7 +36,7 @@ public static class GrpcHostingExtensions
             // Probes may ask for "" (the whole server) or for one of our services by name.
             foreach (var service in ServiceNames)
                 h.Services.Map(service, _ => true);
-        }).AddCheck<ClusterHealthCheck>("cluster");
+        }); // the checks themselves (the cluster check) are registered with the HTTP host: AddImHttp
 
         var address = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.Address ?? new GatewayOptions().Address;
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), o.Port, l => l.Protocols = HttpProtocols.Http2));

@@ -14,7 +14,16 @@ public static class GatewayHostingExtensions
     {
         var http = builder.Configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(http.Address), http.Port));
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         return builder;
+    }
+
+    /// <summary><c>/healthz</c>: the process is alive. <c>/readyz</c>: it can reach the cluster (in a silo: itself).</summary>
+    public static WebApplication MapImHealth(this WebApplication app)
+    {
+        app.MapGet("/healthz", () => Results.Ok("ok"));
+        app.MapHealthChecks("/readyz");
+        return app;
     }
 
     /// <summary>The client-facing gateway: MQTT listeners (TCP, TLS, WebSocket), auth endpoints, the grain bridge.

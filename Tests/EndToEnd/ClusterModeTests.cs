@@ -54,7 +54,11 @@ public sealed class ClusterModeTests
             await using var bobAgain = await MqttTestClient.ConnectAsync(gw1.MqttPort, bob, "phone", Chat.Password);
             await Eventually.TrueAsync(() => bobAgain.Messages(conv).Count == 5, "bob reconnects elsewhere and gets the five he missed", 20_000);
             CollectionAssert.AreEqual(new long[] { 2, 3, 4, 5, 6 }, bobAgain.Messages(conv).Select(m => (long)m["seq"]!).ToArray());
+
+            Assert.AreEqual(System.Net.HttpStatusCode.OK, (await GatewayFixture.Http.GetAsync($"{gw1.HttpBase}/readyz")).StatusCode);
             await silo.StopAsync();
+            await Eventually.TrueAsync(async () => (await GatewayFixture.Http.GetAsync($"{gw1.HttpBase}/readyz")).StatusCode == System.Net.HttpStatusCode.ServiceUnavailable,
+                "a gateway without a cluster is not ready", 30_000);
         }
 
         // A new silo process on the same database has everything.

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace ImOrleans.Gateway.Grpc;
+namespace ImOrleans.Gateway.Hosting;
 
 /// <summary>Healthy while this process can reach the Orleans cluster: the API is useless without it, so a probe
 /// (gRPC health or Kubernetes) should take this gateway out of rotation when it cannot.</summary>
