@@ -50,7 +50,7 @@ public sealed class ConversationGrain(
         await RequireActiveUsersAsync([a, b]);
 
         // The users' lists first: if this fails, nothing exists yet, and a retry starts over.
-        await Task.WhenAll(new[] { a, b }.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+        await JoinAsync([a, b], 0);
         S.Created = true;
         S.Kind = ConversationKind.Direct;
         S.CreatedAt = DateTimeOffset.UtcNow;
@@ -76,7 +76,7 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"a group has at most {_limits.MaxGroupMembers} members ({all.Count} asked)");
         await RequireActiveUsersAsync(all);
 
-        await Task.WhenAll(all.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+        await JoinAsync(all, 0);
         S.Created = true;
         S.Kind = ConversationKind.Group;
         S.Title = title;
@@ -117,7 +117,7 @@ public sealed class ConversationGrain(
         await RequireActiveUsersAsync(added);
 
         var joinedAt = await LastSeqAsync();
-        await Task.WhenAll(added.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
+        await JoinAsync(added, joinedAt);
         foreach (var u in added)
             S.Members[u] = MemberRole.Member;
         await state.WriteStateAsync();
@@ -292,6 +292,31 @@ public sealed class ConversationGrain(
             S.ReadMarks.Remove(u);
         }
         await state.WriteStateAsync();
+    }
+
+    /// <summary>Puts the conversation on each user's list, all or none: a user left with the entry but not a
+    /// member would have its devices replay a conversation it does not belong to.</summary>
+    private async Task JoinAsync(IReadOnlyCollection<string> users, long joinedAt)
+    {
+        try
+        {
+            await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
+        }
+        catch
+        {
+            await Task.WhenAll(users.Select(async u =>
+            {
+                try
+                {
+                    await User(u).SetMembershipAsync(Id, false, 0);
+                }
+                catch (Exception ex)
+                {
+                    log.LogError(ex, "Could not take {Conversation} off the list of {User} after a failed join", Id, u);
+                }
+            }));
+            throw;
+        }
     }
 
     private void Broadcast(ConversationEvent evt)

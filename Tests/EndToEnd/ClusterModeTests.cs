@@ -12,13 +12,6 @@ namespace ImOrleans.Tests.EndToEnd;
 [TestClass]
 public sealed class ClusterModeTests
 {
-    private static string NewDirectory()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"imorleans-cluster-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     [TestMethod]
     public async Task GatewaysShareTheClusterAndADeadGatewayLosesNothing()
     {
@@ -29,10 +22,10 @@ public sealed class ClusterModeTests
         string alice = Unique.User("a"), bob = Unique.User("b");
         string conv;
 
-        await using (var silo = await SiloProcess.StartAsync(NewDirectory(), [.. postgres, "--Gateway:Enabled=false"]))
+        await using (var silo = await SiloProcess.StartAsync(TempDirectory.Create("cluster"), [.. postgres, "--Gateway:Enabled=false"]))
         {
-            await using var gw1 = await SiloProcess.StartGatewayAsync(NewDirectory(), gatewayArgs);
-            var gw2 = await SiloProcess.StartGatewayAsync(NewDirectory(), gatewayArgs);
+            await using var gw1 = await SiloProcess.StartGatewayAsync(TempDirectory.Create("cluster"), gatewayArgs);
+            var gw2 = await SiloProcess.StartGatewayAsync(TempDirectory.Create("cluster"), gatewayArgs);
             foreach (var u in new[] { alice, bob })
                 Assert.IsTrue((await GatewayFixture.Http.PostAsJsonAsync($"{gw1.HttpBase}/v1/auth/register", new { user = u, password = Chat.Password })).IsSuccessStatusCode);
             var token = await TokenAsync(gw1, bob);
@@ -62,7 +55,7 @@ public sealed class ClusterModeTests
         }
 
         // A new silo process on the same database has everything.
-        await using (var silo = await SiloProcess.StartAsync(NewDirectory(), [.. postgres, "--Gateway:Enabled=false"]))
+        await using (var silo = await SiloProcess.StartAsync(TempDirectory.Create("cluster"), [.. postgres, "--Gateway:Enabled=false"]))
         await using (var client = await OrleansClient.ConnectAsync(silo.GatewayPort))
         {
             Assert.IsTrue(await client.Client.GetGrain<IUserGrain>(alice).VerifyPasswordAsync(Chat.Password));

@@ -9,17 +9,10 @@ namespace ImOrleans.Tests.EndToEnd;
 [TestClass]
 public sealed class EmbeddedSiloTests
 {
-    private static string NewDataDirectory()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"imorleans-e2e-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     [TestMethod]
     public async Task EverySendThatReturnedSurvivesSigkill()
     {
-        var data = NewDataDirectory();
+        var data = TempDirectory.Create("e2e");
         var acked = new ConcurrentDictionary<string, long>();
         string a = Unique.User("a"), b = Unique.User("b"), conv = Ids.Direct(a, b);
 
@@ -84,7 +77,7 @@ public sealed class EmbeddedSiloTests
     [TestMethod]
     public async Task RestartKeepsUsersConversationsAndCursors()
     {
-        var data = NewDataDirectory();
+        var data = TempDirectory.Create("e2e");
         string a = Unique.User("a"), b = Unique.User("b"), conv = Ids.Direct(a, b);
 
         await using (var silo = await SiloProcess.StartAsync(data))

@@ -261,4 +261,20 @@ public sealed class ConversationGrainTests
         Assert.AreEqual(Ids.SystemUser, sent.Message.From);
         Assert.AreEqual("maintenance tonight", (await Conv(id).HistoryAsync(b, new HistoryQuery())).Single().Body);
     }
+
+    [TestMethod]
+    public async Task JoinRefusedForOneUserLeavesNoOtherUserWithAStrayEntry()
+    {
+        var (owner, busy, fresh) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        for (var i = 0; i < ClusterFixture.MaxConversationsPerUser; i++)
+            await Chat.NewGroupAsync(_grains, busy);
+        var id = await Chat.NewGroupAsync(_grains, owner);
+
+        await Chat.RefusedAsync(() => Conv(id).AddMembersAsync(owner, [fresh, busy]), ErrorCodes.LimitExceeded);
+
+        Assert.IsFalse((await _grains.GetGrain<IUserGrain>(fresh).GetJoinedAtAsync()).ContainsKey(id), "fresh's list was rolled back");
+        Assert.HasCount(1, (await Conv(id).GetAsync(owner)).Members);
+        await Conv(id).AddMembersAsync(owner, [fresh]);
+        Assert.IsTrue((await _grains.GetGrain<IUserGrain>(fresh).GetJoinedAtAsync()).ContainsKey(id));
+    }
 }

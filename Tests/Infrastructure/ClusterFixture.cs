@@ -14,6 +14,7 @@ public static class ClusterFixture
     public const int MaxDevicesPerUser = 3;
     public const int MaxBodyLength = 100;
     public const int DeliveryWindow = 50;
+    public const int MaxConversationsPerUser = 20;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static InProcessTestCluster? _cluster;
@@ -36,6 +37,7 @@ public static class ClusterFixture
                         l.MaxDevicesPerUser = MaxDevicesPerUser;
                         l.MaxBodyLength = MaxBodyLength;
                         l.DeliveryWindow = DeliveryWindow;
+                        l.MaxConversationsPerUser = MaxConversationsPerUser;
                     });
                 });
                 var cluster = builder.Build();

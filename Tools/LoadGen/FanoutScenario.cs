@@ -21,25 +21,14 @@ public static class FanoutScenario
 
         var reachedAll = new ConcurrentBag<double>();
         var perMessage = new ConcurrentDictionary<long, int>();
-        var outOfOrder = 0;
-        var received = 0;
+        var deliveries = new DeliveryCounter();
         foreach (var u in users.Skip(1))
         {
-            long lastSeq = 0;
-            await clients.ConnectAsync(u, "phone", e =>
+            await clients.ConnectAsync(u, "phone", deliveries.Receiver((seq, body) =>
             {
-                if (!e.ApplicationMessage.Topic.EndsWith("/m"))
-                    return Task.CompletedTask;
-                using var doc = JsonDocument.Parse(e.ApplicationMessage.Payload);
-                var seq = doc.RootElement.GetProperty("seq").GetInt64();
-                if (seq != lastSeq + 1)
-                    Interlocked.Increment(ref outOfOrder);
-                lastSeq = seq;
-                Interlocked.Increment(ref received);
                 if (perMessage.AddOrUpdate(seq, 1, (_, n) => n + 1) == members - 1)
-                    reachedAll.Add(LoadClients.SinceStamp(doc.RootElement.GetProperty("body").GetString()!));
-                return Task.CompletedTask;
-            });
+                    reachedAll.Add(LoadClients.SinceStamp(body));
+            }));
         }
 
         var replies = new ConcurrentQueue<JsonObject>();
@@ -70,15 +59,13 @@ public static class FanoutScenario
                 throw new InvalidOperationException($"send refused: {r.ReasonCode} {r.ReasonString}");
         }
         var expected = messages * (members - 1);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Volatile.Read(ref received) < expected && DateTime.UtcNow < deadline)
-            await Task.Delay(20);
+        await deliveries.WaitForAsync(expected, TimeSpan.FromSeconds(60));
         clock.Stop();
 
-        Console.WriteLine($"members={members} messages={messages} deliveries={received}/{expected} out-of-order={outOfOrder}");
-        Console.WriteLine($"deliveries/s={received / clock.Elapsed.TotalSeconds:F0}");
+        Console.WriteLine($"members={members} messages={messages} deliveries={deliveries.Received}/{expected} out-of-order={deliveries.OutOfOrder}");
+        Console.WriteLine($"deliveries/s={deliveries.Received / clock.Elapsed.TotalSeconds:F0}");
         Console.WriteLine($"reach-all-ms p50={LoadClients.Percentile(reachedAll, 0.5):F1} p99={LoadClients.Percentile(reachedAll, 0.99):F1} max={LoadClients.Percentile(reachedAll, 1):F1}");
-        return received == expected && outOfOrder == 0;
+        return deliveries.Received == expected && deliveries.OutOfOrder == 0;
     }
 
     private static async Task<string> ReplyAsync(ConcurrentQueue<JsonObject> replies, string rid)

@@ -13,28 +13,14 @@ public static class PairsScenario
         Console.WriteLine($"setting up {pairs} pairs ...");
         var endToEnd = new ConcurrentBag<double>();
         var pubacks = new ConcurrentBag<double>();
-        var outOfOrder = 0;
-        var received = 0;
+        var deliveries = new DeliveryCounter();
         var senders = new List<(MQTTnet.IMqttClient Client, string Conv)>();
         for (var p = 0; p < pairs; p++)
         {
             var (a, b) = ($"load{clients.Run}a{p}", $"load{clients.Run}b{p}");
             await clients.RegisterAsync(a);
             await clients.RegisterAsync(b);
-            long lastSeq = 0;
-            await clients.ConnectAsync(b, "phone", e =>
-            {
-                if (!e.ApplicationMessage.Topic.EndsWith("/m"))
-                    return Task.CompletedTask;
-                using var doc = JsonDocument.Parse(e.ApplicationMessage.Payload);
-                var seq = doc.RootElement.GetProperty("seq").GetInt64();
-                if (seq != lastSeq + 1)
-                    Interlocked.Increment(ref outOfOrder);
-                lastSeq = seq;
-                endToEnd.Add(LoadClients.SinceStamp(doc.RootElement.GetProperty("body").GetString()!));
-                Interlocked.Increment(ref received);
-                return Task.CompletedTask;
-            });
+            await clients.ConnectAsync(b, "phone", deliveries.Receiver((_, body) => endToEnd.Add(LoadClients.SinceStamp(body))));
             var sender = await clients.ConnectAsync(a, "phone");
             var (first, second) = string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
             await LoadClients.PublishAsync(sender, "rpc/conv.create", JsonSerializer.Serialize(new { rid = "1", kind = "direct", members = new[] { b } }));
@@ -56,14 +42,12 @@ public static class PairsScenario
             }
         }));
         var sendSeconds = clock.Elapsed.TotalSeconds;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (Volatile.Read(ref received) < pairs * perSender && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
+        await deliveries.WaitForAsync(pairs * perSender, TimeSpan.FromSeconds(30));
 
-        Console.WriteLine($"pairs={pairs} messages={pairs * perSender} delivered={received} out-of-order={outOfOrder}");
+        Console.WriteLine($"pairs={pairs} messages={pairs * perSender} delivered={deliveries.Received} out-of-order={deliveries.OutOfOrder}");
         Console.WriteLine($"throughput={pairs * perSender / sendSeconds:F0} msg/s (durable, PUBACKed)");
         Console.WriteLine($"puback-ms p50={LoadClients.Percentile(pubacks, 0.5):F1} p99={LoadClients.Percentile(pubacks, 0.99):F1}");
         Console.WriteLine($"end-to-end-ms p50={LoadClients.Percentile(endToEnd, 0.5):F1} p99={LoadClients.Percentile(endToEnd, 0.99):F1}");
-        return received == pairs * perSender && outOfOrder == 0;
+        return deliveries.Received == pairs * perSender && deliveries.OutOfOrder == 0;
     }
 }
