@@ -186,14 +186,16 @@ public sealed class MqttRefusalTests
     {
         var alice = await GatewayFixture.RegisterAsync();
         var codes = new List<MqttClientConnectResultCode>();
-        for (var i = 0; i < 12; i++)
+        // Ten attempts are allowed at once, then one per 6 s: well within twenty quick attempts some are turned away.
+        for (var i = 0; i < 20 && !codes.Contains(MqttClientConnectResultCode.ServerBusy); i++)
         {
             await using var c = await TryConnectAsync(alice, "phone", $"guess number {i}");
             codes.Add(c.ConnectResult.ResultCode);
         }
 
         Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, codes[0]);
-        Assert.AreEqual(MqttClientConnectResultCode.ServerBusy, codes[^1], "past ten attempts the hash is not even computed");
+        Assert.Contains(MqttClientConnectResultCode.ServerBusy, codes, "past ten attempts the hash is not even computed");
+        Assert.IsGreaterThanOrEqualTo(11, codes.Count, "the first ten attempts are all checked");
         var other = await GatewayFixture.RegisterAsync();
         await using var unaffected = await TryConnectAsync(other, "phone", Chat.Password);
         Assert.AreEqual(MqttClientConnectResultCode.Success, unaffected.ConnectResult.ResultCode, "other users are not throttled");
