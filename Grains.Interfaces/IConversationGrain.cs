@@ -34,6 +34,9 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>Marks everything up to <paramref name="seq"/> read by <paramref name="user"/>.</summary>
     [Alias("MarkRead")] Task MarkReadAsync(string user, string device, long seq);
 
+    /// <summary>Every member's read mark, for a member (or the system) to see.</summary>
+    [AlwaysInterleave, Alias("GetReadMarks")] Task<IReadOnlyDictionary<string, long>> GetReadMarksAsync(string by);
+
     /// <summary>A device of <paramref name="user"/> acknowledged messages up to <paramref name="seq"/>.</summary>
     [OneWay, Alias("MarkDelivered")] Task MarkDeliveredAsync(string user, long seq);
 

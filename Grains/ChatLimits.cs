@@ -33,6 +33,10 @@ public sealed class ChatLimits
     /// in the store until acks make room. Keep it below Gateway:MaxInFlightPerDevice.</summary>
     public int DeliveryWindow { get; set; } = 500;
 
+    /// <summary>Groups up to this size tell every member of every read mark; bigger ones tell only the
+    /// reader's other devices (members ask with conv.reads).</summary>
+    public int MaxGroupForReadEvents { get; set; } = 50;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

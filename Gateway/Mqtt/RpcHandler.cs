@@ -41,6 +41,9 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 return Wire.Conversation(await Conv(a).AddMembersAsync(c.User, Users(a, "members")));
             case "conv.remove":
                 return Wire.Conversation(await Conv(a).RemoveMembersAsync(c.User, Users(a, "members")));
+            case "conv.reads":
+                var marks = await Conv(a).GetReadMarksAsync(c.User);
+                return new JsonObject { ["reads"] = new JsonObject(marks.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))) };
             case "conv.leave":
                 await Conv(a).LeaveAsync(c.User);
                 return null;

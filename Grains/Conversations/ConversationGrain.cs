@@ -12,6 +12,7 @@ public sealed class ConversationGrain(
     ILogger<ConversationGrain> log) : Grain, IConversationGrain
 {
     private const int MaxHistoryPage = 200;
+    private static readonly TimeSpan ReadMarkFlushDelay = TimeSpan.FromSeconds(1);
 
     private readonly ChatLimits _limits = limitOptions.Value;
     private readonly RecentMessages _recent = new(limitOptions.Value.DedupWindow);
@@ -19,6 +20,8 @@ public sealed class ConversationGrain(
 
     // Null until read from the store: after a failed append we cannot know whether it committed.
     private long? _lastSeq;
+    private bool _readMarksDirty;
+    private IGrainTimer? _flushTimer;
 
     private string Id => this.GetPrimaryKeyString();
     private ConversationState S => state.State;
@@ -237,10 +240,38 @@ public sealed class ConversationGrain(
         if (seq <= S.ReadMarks.GetValueOrDefault(user))
             return;
         S.ReadMarks[user] = seq;
-        await state.WriteStateAsync();
+        // Written within a second, not per mark: a big group marks often, and a mark lost in a crash is
+        // only re-sent by the client later.
+        _readMarksDirty = true;
+        _flushTimer ??= this.RegisterGrainTimer(FlushReadMarksAsync, ReadMarkFlushDelay, Timeout.InfiniteTimeSpan);
+        // In a big group, telling every member of every mark is quadratic: there only the reader's other
+        // devices hear of it, and members ask for the marks (conv.reads) when they want them.
         var evt = new ConversationEvent(EventTypes.Read, Id, user, seq);
-        foreach (var member in S.Members.Keys)
+        IEnumerable<string> told = S.Members.Count <= _limits.MaxGroupForReadEvents ? S.Members.Keys : [user];
+        foreach (var member in told)
             _ = User(member).OnEventAsync(evt, member == user ? device : null);
+    }
+
+    public Task<IReadOnlyDictionary<string, long>> GetReadMarksAsync(string by)
+    {
+        RequireMember(by);
+        return Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(S.ReadMarks));
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        if (_readMarksDirty)
+            await state.WriteStateAsync(ct);
+    }
+
+    private async Task FlushReadMarksAsync(CancellationToken ct)
+    {
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        if (!_readMarksDirty)
+            return;
+        _readMarksDirty = false;
+        await state.WriteStateAsync(ct);
     }
 
     public Task MarkDeliveredAsync(string user, long seq)

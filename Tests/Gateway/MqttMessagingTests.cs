@@ -139,6 +139,8 @@ public sealed class MqttMessagingTests
         Assert.AreEqual(bob, (string?)read["user"]);
         Assert.AreEqual(1L, (long?)read["seq"]);
         await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "typing" && (string?)e["user"] == bob, "typing");
+        var reads = await alicePhone.CallAsync("conv.reads", new JsonObject { ["conv"] = conv });
+        Assert.AreEqual(1L, (long?)reads!["reads"]![bob]);
         await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "delivered" && (long?)e["seq"] == 1, "delivered (bob's client acked)");
     }
 

@@ -197,6 +197,28 @@ public sealed class DeliveryTests
     }
 
     [TestMethod]
+    public async Task InABigGroupReadMarksAreListedNotBroadcast()
+    {
+        var (a, b, c) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewGroupAsync(_grains, a, b, c); // 3 members: more than MaxGroupForReadEvents
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, a, "phone");
+        await gw.ConnectAsync(_grains, b, "phone");
+        await gw.ConnectAsync(_grains, b, "laptop");
+        await Conv(id).SendAsync(a, "phone", "m1", "hi all");
+
+        await Conv(id).MarkReadAsync(b, "phone", 1);
+        await Conv(id).TypingAsync(b, "phone"); // a later event to a, proving the read event was not just slow
+
+        var read = new ConversationEvent(EventTypes.Read, id, b, 1);
+        await Eventually.TrueAsync(() => gw.Events(b, "laptop").Contains(read), "the reader's other device hears of it");
+        await Eventually.TrueAsync(() => gw.Events(a, "phone").Any(e => e.Type == EventTypes.Typing), "a later event reached a");
+        Assert.DoesNotContain(read, gw.Events(a, "phone"));
+        Assert.AreEqual(1, (await Conv(id).GetReadMarksAsync(a))[b]);
+        await Chat.RefusedAsync(() => Conv(id).GetReadMarksAsync(Unique.User()), ErrorCodes.NotMember);
+    }
+
+    [TestMethod]
     public async Task AckedMessageGivesTheSenderADeliveredMark()
     {
         var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));

@@ -15,6 +15,7 @@ public static class ClusterFixture
     public const int MaxBodyLength = 100;
     public const int DeliveryWindow = 50;
     public const int MaxConversationsPerUser = 20;
+    public const int MaxGroupForReadEvents = 2;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static InProcessTestCluster? _cluster;
@@ -38,6 +39,7 @@ public static class ClusterFixture
                         l.MaxBodyLength = MaxBodyLength;
                         l.DeliveryWindow = DeliveryWindow;
                         l.MaxConversationsPerUser = MaxConversationsPerUser;
+                        l.MaxGroupForReadEvents = MaxGroupForReadEvents;
                     });
                 });
                 var cluster = builder.Build();
