@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Gateway.Grpc;
 
-/// <summary>Checks the <c>x-api-key</c> header of every call to every service, so that a service added later
+/// <summary>Checks the <c>x-api-key</c> header (or a trusted client certificate) of every call to every service, so that a service added later
 /// is protected without anyone remembering to. Only health checking and reflection are open, for probes and
 /// tools such as grpcurl.</summary>
 public sealed class ApiKeyInterceptor(IOptionsMonitor<GrpcOptions> options, ILogger<ApiKeyInterceptor> log) : Interceptor
@@ -49,6 +49,9 @@ public sealed class ApiKeyInterceptor(IOptionsMonitor<GrpcOptions> options, ILog
     private void Authorize(ServerCallContext context)
     {
         if (OpenPrefixes.Any(p => context.Method.StartsWith(p, StringComparison.Ordinal)))
+            return;
+        // With mutual TLS, Kestrel only lets a client certificate through once it chained to the configured CA.
+        if (context.GetHttpContext().Connection.ClientCertificate is not null)
             return;
         var keys = options.CurrentValue.ApiKeys;
         if (keys.Count == 0)

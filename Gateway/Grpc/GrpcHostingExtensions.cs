@@ -1,7 +1,9 @@
 using System.Net;
 using ImOrleans.Gateway.Grpc;
 using ImOrleans.Gateway.Grpc.V1;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 
 // In the hosting namespace with the other AddIm*/MapIm* wiring, so hosts find it with the using they already have.
@@ -39,7 +41,23 @@ public static class GrpcHostingExtensions
         }); // the checks themselves (the cluster check) are registered with the HTTP host: AddImHttp
 
         var address = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.Address ?? new GatewayOptions().Address;
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), o.Port, l => l.Protocols = HttpProtocols.Http2));
+        var clients = o.ClientCaPath is { Length: > 0 } ca ? ClientCertificates.Load(ca) : null;
+        if (clients is not null && string.IsNullOrEmpty(o.TlsCertificatePath))
+            throw new InvalidOperationException("Grpc:ClientCaPath (mutual TLS) needs Grpc:TlsCertificatePath");
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), o.Port, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            if (string.IsNullOrEmpty(o.TlsCertificatePath))
+                return;
+            l.UseHttps(X509CertificateLoader.LoadPkcs12FromFile(o.TlsCertificatePath, o.TlsCertificatePassword), https =>
+            {
+                if (clients is null)
+                    return;
+                // Allowed, not required: callers without a certificate can still use an API key.
+                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                https.ClientCertificateValidation = (certificate, _, _) => clients.IsTrusted(certificate);
+            });
+        }));
         return builder;
     }
 

@@ -13,6 +13,14 @@ public sealed class GrpcOptions
     /// (health and reflection still answer). Re-read when the configuration changes, so keys rotate without a restart.</summary>
     public List<string> ApiKeys { get; set; } = [];
 
+    /// <summary>PFX certificate for the API port; when set the port speaks TLS (HTTP/2 over ALPN) instead of h2c.</summary>
+    public string? TlsCertificatePath { get; set; }
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>PEM file of the CA whose client certificates are trusted (mutual TLS, needs
+    /// <see cref="TlsCertificatePath"/>). A caller with such a certificate needs no API key.</summary>
+    public string? ClientCaPath { get; set; }
+
     /// <summary>The longest access token <c>Users.IssueToken</c> hands out.</summary>
     public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromHours(24);
 }

@@ -32,11 +32,12 @@ public static class GatewayFixture
                 var data = Path.Combine(Path.GetTempPath(), $"imorleans-gw-{Guid.NewGuid():N}");
                 Directory.CreateDirectory(data);
                 MqttTlsPort = FreePort.Next();
+                using var certificates = new TestCertificates();
                 _silo = await SiloProcess.StartAsync(data,
                     $"--Gateway:MaxPayloadBytes={MaxPayloadBytes}", $"--Limits:MaxDevicesPerUser={MaxDevicesPerUser}",
                     $"--Gateway:RateBurst={RateBurst}", $"--Gateway:RatePerSecond={RatePerSecond}", $"--Limits:DeliveryWindow={DeliveryWindow}",
-                    $"--Gateway:MqttTlsPort={MqttTlsPort}", $"--Gateway:TlsCertificatePath={TestCertificate.WritePfx(data)}",
-                    $"--Gateway:TlsCertificatePassword={TestCertificate.Password}",
+                    $"--Gateway:MqttTlsPort={MqttTlsPort}", $"--Gateway:TlsCertificatePath={certificates.WriteServerPfx(data)}",
+                    $"--Gateway:TlsCertificatePassword={TestCertificates.Password}",
                     $"--Auth:ExternalIssuers:0:Issuer={JwksServer.Issuer}", $"--Auth:ExternalIssuers:0:Audience={JwksServer.Audience}",
                     $"--Auth:ExternalIssuers:0:JwksUrl={ExternalIssuer.JwksUrl}");
             }
