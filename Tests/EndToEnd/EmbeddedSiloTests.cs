@@ -116,3 +116,31 @@ public sealed class EmbeddedSiloTests
         Assert.AreEqual(0L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 }
+
+/// <summary>The README's own command, <c>dotnet run --project Silo</c>, serving a real MQTT client.</summary>
+[TestClass]
+public sealed class DotnetRunTests
+{
+    [TestMethod]
+    public async Task DotnetRunProjectSiloServesChat()
+    {
+        var data = TempDirectory.Create("dotnet-run");
+        await using var silo = await SiloProcess.StartWithDotnetRunAsync(data);
+        StringAssert.Contains(silo.Output, "Hosting environment: Development", "dotnet run uses the launch profile");
+        string alice = Unique.User("a"), bob = Unique.User("b");
+        foreach (var u in new[] { alice, bob })
+        {
+            var r = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(GatewayFixture.Http,
+                $"{silo.HttpBase}/v1/auth/register", new { user = u, password = Chat.Password });
+            Assert.AreEqual(System.Net.HttpStatusCode.Created, r.StatusCode);
+        }
+        await using var alicePhone = await MqttTestClient.ConnectAsync(silo.MqttPort, alice, "phone", Chat.Password);
+        await using var bobPhone = await MqttTestClient.ConnectAsync(silo.MqttPort, bob, "phone", Chat.Password);
+        var conv = (string)(await alicePhone.CallAsync("conv.create", new() { ["kind"] = "direct", ["members"] = new System.Text.Json.Nodes.JsonArray(bob) }))!["conv"]!;
+
+        Assert.IsTrue((await alicePhone.SendAsync(conv, "m1", "started with dotnet run")).IsSuccess);
+
+        await bobPhone.WaitForAsync("m", m => (string?)m["body"] == "started with dotnet run", "bob gets the message");
+        Assert.IsTrue(File.Exists(Path.Combine(data, "messages.db")), "the data lives where Storage:DataDirectory says");
+    }
+}

@@ -33,18 +33,27 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The Silo program, hosting the gateway unless told otherwise.</summary>
-    public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
-    {
-        var (siloPort, gatewayPort) = (FreePort.Next(), FreePort.Next());
-        return LaunchAsync("Silo", dataDirectory, gatewayPort,
-            [$"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}", .. extraArgs]);
-    }
+    public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartSiloAsync([ProgramDll("Silo")], dataDirectory, extraArgs);
+
+    /// <summary>The Silo exactly as the README starts it: <c>dotnet run --project Silo</c> (without rebuilding).</summary>
+    public static Task<SiloProcess> StartWithDotnetRunAsync(string dataDirectory, params string[] extraArgs) =>
+        StartSiloAsync(["run", "--no-build", "-c", BuildOutput.Configuration, "--project", Path.Combine(BuildOutput.SolutionRoot, "Silo"), "--"],
+            dataDirectory, [$"--Auth:SigningKeyFile={Path.Combine(dataDirectory, "jwt-signing.key")}", .. extraArgs]);
 
     /// <summary>The standalone Gateway program, a client of the cluster that <paramref name="extraArgs"/> name.</summary>
     public static Task<SiloProcess> StartGatewayAsync(string dataDirectory, params string[] extraArgs) =>
-        LaunchAsync("Gateway", dataDirectory, 0, [$"--Auth:SigningKeyFile={Path.Combine(dataDirectory, "jwt-signing.key")}", .. extraArgs]);
+        LaunchAsync([ProgramDll("Gateway")], dataDirectory, 0, [$"--Auth:SigningKeyFile={Path.Combine(dataDirectory, "jwt-signing.key")}", .. extraArgs]);
 
-    private static async Task<SiloProcess> LaunchAsync(string program, string dataDirectory, int gatewayPort, string[] args)
+    private static Task<SiloProcess> StartSiloAsync(string[] command, string dataDirectory, string[] extraArgs)
+    {
+        var (siloPort, gatewayPort) = (FreePort.Next(), FreePort.Next());
+        return LaunchAsync(command, dataDirectory, gatewayPort,
+            [$"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}", .. extraArgs]);
+    }
+
+    /// <summary>Starts <c>dotnet {command} {ports} {args}</c> and waits until it answers <c>/readyz</c>.</summary>
+    private static async Task<SiloProcess> LaunchAsync(string[] command, string dataDirectory, int gatewayPort, string[] args)
     {
         var (httpPort, mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
         var psi = new ProcessStartInfo("dotnet")
@@ -53,8 +62,8 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { ProgramDll(program), $"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}",
-                     $"--Grpc:Port={grpcPort}", $"--Grpc:ApiKeys:0={ApiKey}" }.Concat(args))
+        foreach (var a in command.Concat([$"--Http:Port={httpPort}", $"--Gateway:MqttPort={mqttPort}",
+                     $"--Grpc:Port={grpcPort}", $"--Grpc:ApiKeys:0={ApiKey}"]).Concat(args))
             psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Information";
         var server = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, grpcPort, dataDirectory);
