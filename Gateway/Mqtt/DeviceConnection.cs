@@ -1,11 +1,10 @@
 using System.Threading.RateLimiting;
-using MQTTnet.Formatter;
 using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>One authenticated MQTT connection of one device on this gateway.</summary>
-public sealed class DeviceConnection(string user, string device, string connectionId, MqttProtocolVersion protocol, RateLimiter limiter)
+public sealed class DeviceConnection(string user, string device, string connectionId, RateLimiter limiter)
 {
     private int _inFlight;
 
@@ -15,7 +14,6 @@ public sealed class DeviceConnection(string user, string device, string connecti
 
     /// <summary>Fresh per connection, so that a late disconnect of a replaced connection is recognised.</summary>
     public string ConnectionId { get; } = connectionId;
-    public MqttProtocolVersion Protocol { get; } = protocol;
     public RateLimiter Limiter { get; } = limiter;
     public MqttSessionStatus? Session { get; set; }
 

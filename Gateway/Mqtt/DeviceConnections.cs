@@ -23,8 +23,6 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
 
     public IEnumerable<DeviceConnection> All => _byClientId.Values;
 
-    public int Count => _byClientId.Count;
-
     public DeviceConnection? Find(string clientId) => _byClientId.GetValueOrDefault(clientId);
 
     public void Add(DeviceConnection connection) => _byClientId[connection.ClientId] = connection;

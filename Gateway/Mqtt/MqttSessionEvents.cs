@@ -27,7 +27,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             QueueLimit = 0,
             AutoReplenishment = true,
         });
-        var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), e.ProtocolVersion, limiter);
+        var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter);
         e.SessionItems[ConnectionKey] = connection;
         connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
         connections.Add(connection);
