@@ -32,8 +32,9 @@ public static class GatewayHostingExtensions
     {
         var o = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
-            .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0,
-                "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond and RateBurst must be positive")
+            .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0 && g.MaxPendingConnections > 0,
+                "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond, RateBurst and MaxPendingConnections must be positive")
+            .Validate(g => g.ConnectTimeout > TimeSpan.Zero, "Gateway:ConnectTimeout must be positive")
             // Device grains drop connections whose lease (3 minutes) is not renewed.
             .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= TimeSpan.FromMinutes(1.5),
                 "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")
@@ -46,6 +47,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<ExternalKeys>();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<DeviceConnections>();
+        builder.Services.AddSingleton<MqttConnectionGuard>();
         builder.Services.AddSingleton<MqttAuthenticator>();
         builder.Services.AddSingleton<MqttSessionEvents>();
         builder.Services.AddSingleton<PublishRouter>();
@@ -67,14 +69,14 @@ public static class GatewayHostingExtensions
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (o.MqttPort > 0)
-                k.Listen(address, o.MqttPort, l => l.UseMqtt());
+                k.Listen(address, o.MqttPort, l => l.UseGuardedMqtt());
             if (!string.IsNullOrEmpty(o.TlsCertificatePath))
             {
                 var cert = X509CertificateLoader.LoadPkcs12FromFile(o.TlsCertificatePath, o.TlsCertificatePassword);
                 k.Listen(address, o.MqttTlsPort, l =>
                 {
                     l.UseHttps(cert);
-                    l.UseMqtt();
+                    l.UseGuardedMqtt();
                 });
             }
         });
@@ -86,7 +88,7 @@ public static class GatewayHostingExtensions
     public static WebApplication MapImGateway(this WebApplication app)
     {
         app.UseWebSockets();
-        app.MapMqtt("/mqtt");
+        app.MapMqttWebSocket("/mqtt");
         app.MapAuthEndpoints();
         var services = app.Services;
         app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));

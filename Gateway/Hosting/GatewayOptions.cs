@@ -21,6 +21,18 @@ public sealed class GatewayOptions
     /// <summary>Largest accepted publish payload, in bytes.</summary>
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Room for a packet's topic, properties and headers on top of the payload.</summary>
+    public const int PacketHeadroomBytes = 16 * 1024;
+
+    /// <summary>Largest packet of any kind; a fixed header announcing more ends the connection before anything is buffered.</summary>
+    public int MaxPacketBytes => MaxPayloadBytes + PacketHeadroomBytes;
+
+    /// <summary>How long a new connection may take to send its whole CONNECT before it is closed.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connections that have not sent their whole CONNECT yet; more are closed at once.</summary>
+    public int MaxPendingConnections { get; set; } = 1000;
+
     /// <summary>Deliveries a device may leave unacknowledged before the gateway drops it (it re-syncs from its cursor).</summary>
     public int MaxInFlightPerDevice { get; set; } = 1000;
 

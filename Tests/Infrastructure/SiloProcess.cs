@@ -22,6 +22,28 @@ public sealed class SiloProcess : IAsyncDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
     public string HttpBase => $"http://127.0.0.1:{HttpPort}";
 
+    /// <summary>CPU time (user + system) the server process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Resident memory of the server process.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
     private SiloProcess(Process process, int gatewayPort, int httpPort, int mqttPort, int grpcPort, string dataDirectory)
     {
         _process = process;

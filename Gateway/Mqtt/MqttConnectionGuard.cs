@@ -1,0 +1,83 @@
+using System.IO.Pipelines;
+using ImOrleans.Gateway.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+using MQTTnet.AspNetCore;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Bounds what a connection costs before it has said who it is, on every MQTT listener (TCP, TLS,
+/// WebSocket): at most <see cref="GatewayOptions.MaxPendingConnections"/> connections may be waiting for their
+/// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; and every packet, before and after, goes
+/// through a <see cref="MqttFrameReader"/>.</summary>
+public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, ILogger<MqttConnectionGuard> log)
+{
+    private readonly GatewayOptions _options = options.Value;
+    private readonly ILogger _log = log;
+    private int _pending;
+
+    /// <summary>Connections accepted whose CONNECT has not fully arrived yet.</summary>
+    public int Pending => Volatile.Read(ref _pending);
+
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => GuardAsync(connection, next);
+
+    private async Task GuardAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (Interlocked.Increment(ref _pending) > _options.MaxPendingConnections)
+        {
+            Interlocked.Decrement(ref _pending);
+            _log.LogDebug("Refused {Remote}: {Pending} connections are already waiting for their CONNECT", connection.RemoteEndPoint, Pending);
+            connection.Abort(new ConnectionAbortedException("too many connections without CONNECT"));
+            return;
+        }
+
+        var waiting = new PendingConnect(this, connection, _options.ConnectTimeout);
+        connection.Transport = new GuardedPipe(
+            new MqttFrameReader(connection.Transport.Input, _options.MaxPacketBytes, waiting.Arrived), connection.Transport.Output);
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            waiting.Arrived();
+        }
+    }
+
+    /// <summary>One connection's wait for its CONNECT: aborted when the deadline passes first, counted off the
+    /// pending connections exactly once.</summary>
+    private sealed class PendingConnect
+    {
+        private readonly MqttConnectionGuard _guard;
+        private readonly CancellationTokenSource _deadline;
+        private int _done;
+
+        public PendingConnect(MqttConnectionGuard guard, ConnectionContext connection, TimeSpan timeout)
+        {
+            _guard = guard;
+            _deadline = new CancellationTokenSource(timeout);
+            _deadline.Token.Register(() =>
+            {
+                guard._log.LogDebug("Closed {Remote}: no CONNECT within {Timeout}", connection.RemoteEndPoint, timeout);
+                connection.Abort(new ConnectionAbortedException("no CONNECT in time"));
+            });
+        }
+
+        public void Arrived()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+                return;
+            _deadline.Dispose();
+            Interlocked.Decrement(ref _guard._pending);
+        }
+    }
+
+    private sealed record GuardedPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+}
+
+public static class MqttConnectionGuardExtensions
+{
+    /// <summary>MQTTnet on this listener or endpoint, behind the <see cref="MqttConnectionGuard"/>.</summary>
+    public static IConnectionBuilder UseGuardedMqtt(this IConnectionBuilder builder) =>
+        builder.Use(next => builder.ApplicationServices.GetRequiredService<MqttConnectionGuard>().Wrap(next)).UseMqtt();
+}
