@@ -48,6 +48,9 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<DeviceConnections>();
         builder.Services.AddSingleton<MqttConnectionGuard>();
+        builder.Services.AddSingleton<MqttDrain>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<MqttDrain>());
+        builder.Services.AddHealthChecks().AddCheck<MqttDrain>("draining");
         builder.Services.AddSingleton<MqttAuthenticator>();
         builder.Services.AddSingleton<MqttSessionEvents>();
         builder.Services.AddSingleton<PublishRouter>();

@@ -46,6 +46,10 @@ public sealed class GatewayOptions
     /// <summary>Whether the MQTT password may be the account password instead of an access token.</summary>
     public bool PasswordLogin { get; set; } = true;
 
+    /// <summary>Where MQTT 5 clients are told to reconnect when this gateway shuts down (DISCONNECT's server
+    /// reference, e.g. the load balancer's name); none by default, and the reason code alone says "use another server".</summary>
+    public string? ServerReference { get; set; }
+
     /// <summary>How often the gateway renews its connections' leases with the device grains.</summary>
     public TimeSpan TouchInterval { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -10,7 +10,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// WebSocket): at most <see cref="GatewayOptions.MaxPendingConnections"/> connections may be waiting for their
 /// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; and every packet, before and after, goes
 /// through a <see cref="MqttFrameReader"/>.</summary>
-public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, ILogger<MqttConnectionGuard> log)
+public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, ILogger<MqttConnectionGuard> log)
 {
     private readonly GatewayOptions _options = options.Value;
     private readonly ILogger _log = log;
@@ -23,6 +23,11 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, ILogge
 
     private async Task GuardAsync(ConnectionContext connection, ConnectionDelegate next)
     {
+        if (drain.IsDraining)
+        {
+            connection.Abort(new ConnectionAbortedException("the gateway is shutting down"));
+            return;
+        }
         if (Interlocked.Increment(ref _pending) > _options.MaxPendingConnections)
         {
             Interlocked.Decrement(ref _pending);

@@ -17,6 +17,9 @@ public sealed class MqttTestClient : IAsyncDisposable
     public string Device { get; }
     public MqttClientConnectResult ConnectResult { get; private set; } = null!;
 
+    /// <summary>How the connection ended, once the server (or the network) ended it.</summary>
+    public MqttClientDisconnectedEventArgs? Disconnected { get; private set; }
+
     /// <summary>When false the client takes deliveries but never acknowledges them, as a stalled app would.</summary>
     public bool Acknowledge { get; set; } = true;
 
@@ -25,6 +28,12 @@ public sealed class MqttTestClient : IAsyncDisposable
         _client = client;
         User = user;
         Device = device;
+        _client.DisconnectedAsync += e =>
+        {
+            if (e.ClientWasConnected)
+                Disconnected = e;
+            return Task.CompletedTask;
+        };
         _client.ApplicationMessageReceivedAsync += e =>
         {
             e.AutoAcknowledge = Acknowledge;

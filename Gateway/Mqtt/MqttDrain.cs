@@ -1,0 +1,53 @@
+using ImOrleans.Gateway.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Empties the MQTT side of this gateway when the host begins to stop, before any hosted service stops:
+/// <c>/readyz</c> turns unready, new connections are closed at once, and every client is disconnected, MQTT 5
+/// clients with "use another server" (and <see cref="GatewayOptions.ServerReference"/> where configured). Without
+/// this, Kestrel waits for the MQTT connections to end by themselves until the host's shutdown timeout, and the
+/// silo in the same process then stops non-gracefully.</summary>
+public sealed class MqttDrain(MqttServer server, IOptions<GatewayOptions> options, ILogger<MqttDrain> log)
+    : IHostedLifecycleService, IHealthCheck
+{
+    private volatile bool _draining;
+
+    public bool IsDraining => _draining;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        var clients = await server.GetClientsAsync();
+        log.LogInformation("Draining: disconnecting {Count} MQTT clients", clients.Count);
+        var goodbye = new MqttServerClientDisconnectOptions
+        {
+            ReasonCode = MqttDisconnectReasonCode.UseAnotherServer,
+            ReasonString = "the server is shutting down",
+            ServerReference = options.Value.ServerReference,
+        };
+        await Task.WhenAll(clients.Select(async c =>
+        {
+            try
+            {
+                await c.DisconnectAsync(goodbye);
+            }
+            catch (Exception ex)
+            {
+                log.LogDebug(ex, "Could not disconnect {ClientId} cleanly", c.Id);
+            }
+        })).WaitAsync(cancellationToken);
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_draining ? HealthCheckResult.Unhealthy("draining: the gateway is shutting down") : HealthCheckResult.Healthy());
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
