@@ -21,6 +21,10 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>The device acknowledged delivery of (conversation, seq).</summary>
     [Alias("Ack")] Task AckAsync(string conversation, long seq);
 
+    /// <summary>The device acknowledged <paramref name="count"/> deliveries, the highest seq of each conversation
+    /// given: the gateway hands acks over in batches rather than one call per PUBACK.</summary>
+    [Alias("AckMany")] Task AckManyAsync(IReadOnlyDictionary<string, long> highest, int count);
+
     /// <summary>Everything after this device's cursors, in order per conversation (at most <paramref name="limit"/> per conversation).</summary>
     [Alias("Sync")] Task<IReadOnlyList<MessageRecord>> SyncAsync(int limit);
 

@@ -4,7 +4,7 @@ using MQTTnet.Server;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>One authenticated MQTT connection of one device on this gateway.</summary>
-public sealed class DeviceConnection(string user, string device, string connectionId, RateLimiter limiter)
+public sealed class DeviceConnection(string user, string device, string connectionId, RateLimiter limiter, bool isMqtt5)
 {
     private int _inFlight;
 
@@ -15,6 +15,11 @@ public sealed class DeviceConnection(string user, string device, string connecti
     /// <summary>Fresh per connection, so that a late disconnect of a replaced connection is recognised.</summary>
     public string ConnectionId { get; } = connectionId;
     public RateLimiter Limiter { get; } = limiter;
+
+    /// <summary>MQTT 5 PUBACKs carry a sent message's seq; MQTT 3.1.1 clients learn it from a <c>sent</c> event.</summary>
+    public bool IsMqtt5 { get; } = isMqtt5;
+
+    public AckBatch Acks { get; } = new();
     public MqttSessionStatus? Session { get; set; }
 
     /// <summary>Deliveries handed to the client and not yet acknowledged.</summary>

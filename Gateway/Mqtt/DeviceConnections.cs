@@ -38,7 +38,7 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
             return false;
         foreach (var m in messages)
         {
-            if (connection.Sent() > options.Value.MaxInFlightPerDevice || !Enqueue(session, Topics.Messages(connection.User), Wire.Message(m), MqttQualityOfServiceLevel.AtLeastOnce))
+            if (connection.Sent() > options.Value.MaxInFlightPerDevice || !Enqueue(session, Topics.Messages(connection.User), Wire.MessageBytes(m), MqttQualityOfServiceLevel.AtLeastOnce))
             {
                 // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
                 log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", deviceKey, connection.InFlight);
@@ -95,11 +95,14 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
     private DeviceConnection? Current(string deviceKey, string connectionId) =>
         _byClientId.TryGetValue(deviceKey, out var c) && c.ConnectionId == connectionId ? c : null;
 
-    private static bool Enqueue(MqttSessionStatus session, string topic, JsonNode payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null)
+    private static bool Enqueue(MqttSessionStatus session, string topic, JsonNode payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null) =>
+        Enqueue(session, topic, Wire.Bytes(payload), qos, correlationData);
+
+    private static bool Enqueue(MqttSessionStatus session, string topic, byte[] payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null)
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(Wire.Bytes(payload))
+            .WithPayload(payload)
             .WithContentType("application/json")
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
             .WithQualityOfServiceLevel(qos);

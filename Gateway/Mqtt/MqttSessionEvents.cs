@@ -27,7 +27,8 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             QueueLimit = 0,
             AutoReplenishment = true,
         });
-        var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter);
+        var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
+            e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500);
         e.SessionItems[ConnectionKey] = connection;
         connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
         connections.Add(connection);
@@ -52,6 +53,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         connection.Limiter.Dispose();
         try
         {
+            await HandOverAcksAsync(connection); // while the grain still counts them against this connection
             await Device(connection).DisconnectAsync(connection.ConnectionId);
         }
         catch (Exception ex)
@@ -61,22 +63,39 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         }
     }
 
-    public async Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
+    /// <summary>How long a connection's acks gather before they go to its device grain in one call.</summary>
+    private static readonly TimeSpan AckBatchDelay = TimeSpan.FromMilliseconds(200);
+
+    public Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
     {
         if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection
             || e.PublishPacket.Topic != Topics.Messages(connection.User))
-            return;
+            return Task.CompletedTask;
         connection.Acknowledged();
-        if (!TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq))
+        if (TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq) && connection.Acks.Add(conversation, seq))
+            _ = HandOverAcksLaterAsync(connection);
+        return Task.CompletedTask;
+    }
+
+    private async Task HandOverAcksLaterAsync(DeviceConnection connection)
+    {
+        await Task.Delay(AckBatchDelay);
+        await HandOverAcksAsync(connection);
+    }
+
+    private async Task HandOverAcksAsync(DeviceConnection connection)
+    {
+        var (highest, count) = connection.Acks.Take();
+        if (count == 0)
             return;
         try
         {
-            await Device(connection).AckAsync(conversation, seq);
+            await Device(connection).AckManyAsync(highest, count);
         }
         catch (Exception ex)
         {
-            // A lost ack only means the message is delivered again later.
-            log.LogWarning(ex, "Could not record the ack of {Conversation}#{Seq} by {ClientId}", conversation, seq, e.ClientId);
+            // Lost acks only mean the messages are delivered again later.
+            log.LogWarning(ex, "Could not record {Count} acks of {ClientId}", count, connection.ClientId);
         }
     }
 

@@ -55,8 +55,10 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             case ["c", var conv, "m"]:
                 var result = await Conversation(conv).SendAsync(c.User, c.Device, RequireString(payload, "id"), RequireString(payload, "body"));
-                e.Response.UserProperties = [new MqttUserProperty("seq", System.Text.Encoding.UTF8.GetBytes(result.Message.Seq.ToString()).AsMemory())];
-                connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
+                // MQTT 5 PUBACKs carry the seq and time; only 3.1.1 clients need a "sent" event (another publish to ack).
+                e.Response.UserProperties = [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())];
+                if (!c.IsMqtt5)
+                    connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
                 break;
             case ["c", var conv, "r"]:
                 await Conversation(conv).MarkReadAsync(c.User, c.Device, RequireLong(payload, "seq"));
@@ -74,6 +76,9 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
                 throw new ImException(WireErrors.BadTopic, $"cannot publish to '{topic}'");
         }
     }
+
+    private static MqttUserProperty Property(string name, long value) =>
+        new(name, System.Text.Encoding.UTF8.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory());
 
     private IConversationGrain Conversation(string id)
     {

@@ -20,6 +20,29 @@ public static class Wire
         ["ts"] = m.Timestamp.ToUnixTimeMilliseconds(),
     };
 
+    // A message fanned out to many devices on this gateway is one MessageRecord instance (it is [Immutable], so
+    // Orleans passes it on uncopied within a process): its payload is written once, however many get it.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MessageRecord, byte[]> MessagePayloads = new();
+
+    /// <summary>The payload of <see cref="Message"/>, written directly and once per message.</summary>
+    public static byte[] MessageBytes(MessageRecord m) => MessagePayloads.GetValue(m, static m =>
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128 + m.Body.Length);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Json.Encoder }))
+        {
+            w.WriteStartObject();
+            w.WriteString("conv", m.Conversation);
+            w.WriteNumber("seq", m.Seq);
+            w.WriteString("id", m.Id);
+            w.WriteString("from", m.From);
+            w.WriteString("dev", m.Device);
+            w.WriteString("body", m.Body);
+            w.WriteNumber("ts", m.Timestamp.ToUnixTimeMilliseconds());
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    });
+
     public static JsonObject Event(ConversationEvent e)
     {
         var o = new JsonObject { ["type"] = e.Type, ["conv"] = e.Conversation, ["user"] = e.User };

@@ -18,6 +18,12 @@ public sealed class ConversationGrain(
     private readonly RecentMessages _recent = new(limitOptions.Value.DedupWindow);
     private readonly Dictionary<string, long> _deliveredMarks = [];
 
+    // Delivered marks are told at most once per DeliveredDelay per user, carrying the highest seq: one event
+    // per message acked would double the traffic of a busy chat for ticks nobody reads one by one.
+    private static readonly TimeSpan DeliveredDelay = TimeSpan.FromMilliseconds(500);
+    private readonly HashSet<string> _deliveredToTell = [];
+    private IGrainTimer? _deliveredTimer;
+
     // Null until read from the store: after a failed append we cannot know whether it committed.
     private long? _lastSeq;
     private bool _readMarksDirty;
@@ -283,9 +289,22 @@ public sealed class ConversationGrain(
         if (seq <= _deliveredMarks.GetValueOrDefault(user))
             return Task.CompletedTask;
         _deliveredMarks[user] = seq;
-        var evt = new ConversationEvent(EventTypes.Delivered, Id, user, seq);
-        foreach (var member in S.Members.Keys.Where(m => m != user))
-            _ = User(member).OnEventAsync(evt, null);
+        _deliveredToTell.Add(user);
+        _deliveredTimer ??= this.RegisterGrainTimer(TellDeliveredAsync, DeliveredDelay, Timeout.InfiniteTimeSpan);
+        return Task.CompletedTask;
+    }
+
+    private Task TellDeliveredAsync()
+    {
+        _deliveredTimer?.Dispose();
+        _deliveredTimer = null;
+        foreach (var user in _deliveredToTell)
+        {
+            var evt = new ConversationEvent(EventTypes.Delivered, Id, user, _deliveredMarks[user]);
+            foreach (var member in S.Members.Keys.Where(m => m != user))
+                _ = User(member).OnEventAsync(evt, null);
+        }
+        _deliveredToTell.Clear();
         return Task.CompletedTask;
     }
 

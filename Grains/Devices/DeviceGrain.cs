@@ -100,12 +100,17 @@ public sealed class DeviceGrain(
         return LeaseStatus.Current;
     }
 
-    public async Task AckAsync(string conversation, long seq)
+    public Task AckAsync(string conversation, long seq) =>
+        AckManyAsync(new Dictionary<string, long> { [conversation] = seq }, 1);
+
+    public async Task AckManyAsync(IReadOnlyDictionary<string, long> highest, int count)
     {
-        _inFlight = Math.Max(0, _inFlight - 1);
-        // Acks cannot run ahead of what was sent; a stale ack (lower than the cursor) moves nothing.
-        if (seq <= _sent.GetValueOrDefault(conversation, Cursor(conversation)) && seq > Cursor(conversation))
+        _inFlight = Math.Max(0, _inFlight - count);
+        foreach (var (conversation, seq) in highest)
         {
+            // Acks cannot run ahead of what was sent; a stale ack (lower than the cursor) moves nothing.
+            if (seq > _sent.GetValueOrDefault(conversation, Cursor(conversation)) || seq <= Cursor(conversation))
+                continue;
             state.State.Cursors[conversation] = seq;
             _cursorsDirty = true;
             _flushTimer ??= this.RegisterGrainTimer(FlushCursorsAsync, CursorFlushDelay, Timeout.InfiniteTimeSpan);

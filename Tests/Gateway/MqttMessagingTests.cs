@@ -28,9 +28,15 @@ public sealed class MqttMessagingTests
         Assert.AreEqual(1L, (long?)atBob["seq"]);
         Assert.IsTrue((long?)atBob["ts"] > 1_700_000_000_000);
         await aliceLaptop.WaitForAsync("m", m => (string?)m["id"] == "m1", "alice's laptop gets a copy");
-        var sent = await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "sent", "the sender learns the seq");
-        Assert.AreEqual(1L, (long?)sent["seq"]);
+        Assert.AreEqual("1", Property(puback, "seq"), "an MQTT 5 sender learns the seq from the PUBACK");
+        Assert.AreEqual((long?)atBob["ts"], long.Parse(Property(puback, "ts")), "and the server time");
         Assert.IsEmpty(alicePhone.Received("m"), "the sending device gets no copy");
+
+        // MQTT 3.1.1 PUBACKs carry nothing: that sender learns the seq from a "sent" event.
+        Assert.IsTrue((await aliceLaptop.SendAsync(conv, "m2", "from the laptop")).IsSuccess);
+        var sent = await aliceLaptop.WaitForAsync("e", e => (string?)e["type"] == "sent", "the 3.1.1 sender learns the seq");
+        Assert.AreEqual(2L, (long?)sent["seq"]);
+        Assert.IsFalse(alicePhone.Received("e").Any(e => (string?)e["type"] == "sent"), "MQTT 5 senders get no sent event");
     }
 
     [TestMethod]
@@ -202,4 +208,7 @@ public sealed class MqttMessagingTests
         await Eventually.TrueAsync(() => carolAgain.Messages(conv).Count == total, "after reconnecting carol gets everything, in order", 30_000);
         CollectionAssert.AreEqual(Enumerable.Range(1, total).Select(i => (long)i).ToArray(), carolAgain.Messages(conv).Select(m => (long)m["seq"]!).ToArray());
     }
+
+    private static string Property(MqttClientPublishResult puback, string name) =>
+        System.Text.Encoding.UTF8.GetString(puback.UserProperties.Single(p => p.Name == name).ValueBuffer.Span);
 }
