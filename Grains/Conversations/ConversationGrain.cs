@@ -293,7 +293,7 @@ public sealed class ConversationGrain(
     {
         RequireMember(user);
         // Every keystroke would reach every member: in a big group, typing is not told at all (like read marks).
-        if (S.Members.Count > _limits.MaxGroupForTypingEvents)
+        if (S.Kind == ConversationKind.Group && S.Members.Count > _limits.MaxGroupForTypingEvents)
             return Task.CompletedTask;
         var evt = new ConversationEvent(EventTypes.Typing, Id, user);
         foreach (var member in S.Members.Keys.Where(m => m != user))

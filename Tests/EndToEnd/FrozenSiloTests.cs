@@ -43,14 +43,14 @@ public sealed class FrozenSiloTests
             var loads = onP.Select((c, i) => LoadAsync(clients[i], c.Conv, acked, stop.Token)).ToList();
             await Eventually.TrueAsync(() => acked.Count >= 50, "sends flow through the silo to be frozen", 30_000);
 
-            var holder = await FreezeWhileHoldingTheLockAsync(frozen, db);
+            var (holder, tries) = await FreezeWhileHoldingTheLockAsync(frozen, db);
             var clock = Stopwatch.StartNew();
             await SendUntilAcceptedAsync(probe, probeConv, "probe-1", ResumeWithin);
             var resumedAfter = clock.Elapsed;
             for (var i = 2; i <= 5; i++)
                 await SendUntilAcceptedAsync(probe, probeConv, $"probe-{i}", TimeSpan.FromSeconds(5));
             Assert.IsNull(await LockHolderAsync(db), "the frozen silo's session was ended and its lock released");
-            Console.WriteLine($"sends through the other silo resumed {resumedAfter.TotalSeconds:F1} s after the freeze (lock holder pid {holder})");
+            Console.WriteLine($"frozen inside a batch at try {tries} (lock holder pid {holder}); sends through the other silo resumed {resumedAfter.TotalSeconds:F1} s later");
 
             await frozen.ResumeAsync();
             var before = acked.Count;
@@ -128,7 +128,7 @@ public sealed class FrozenSiloTests
     }
 
     /// <summary>SIGSTOPs the silo until it is caught holding the feed-order lock in an open transaction.</summary>
-    private static async Task<int> FreezeWhileHoldingTheLockAsync(SiloProcess silo, string db)
+    private static async Task<(int Pid, int Tries)> FreezeWhileHoldingTheLockAsync(SiloProcess silo, string db)
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {
@@ -138,13 +138,13 @@ public sealed class FrozenSiloTests
             {
                 await Task.Delay(300);
                 if (await LockHolderAsync(db) == pid)
-                    return pid;
+                    return (pid, attempt + 1);
             }
             await silo.ResumeAsync();
             await Task.Delay(Random.Shared.Next(5, 40));
         }
         Assert.Fail("never caught the silo inside a batch in 300 tries");
-        return 0;
+        return default;
     }
 
     private static async Task<int?> LockHolderAsync(string db)
