@@ -66,9 +66,10 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // Serializes migrations when several silos start at once; released at commit. Another silo migrating may
-        // hold it for longer than a batch would, so this wait is bounded by the statement timeout only.
-        await ExecAsync(conn, "SET LOCAL lock_timeout = 0;", ct);
+        // Migrations may wait for another silo's and pause between statements (a busy machine at start) far longer
+        // than a batch may, so the tight session limits of the batches do not apply to them; generous ones do.
+        await ExecAsync(conn, "SET LOCAL lock_timeout = '2min'; SET LOCAL statement_timeout = '2min'; SET LOCAL idle_in_transaction_session_timeout = '1min';", ct);
+        // Serializes migrations when several silos start at once; released at commit.
         await ExecAsync(conn, "SELECT pg_advisory_xact_lock(7345021);", ct);
         await ExecAsync(conn, "CREATE TABLE IF NOT EXISTS im_store_schema (version int NOT NULL);", ct);
         await using var get = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM im_store_schema;", conn);
