@@ -25,8 +25,9 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// given: the gateway hands acks over in batches rather than one call per PUBACK.</summary>
     [Alias("AckMany")] Task AckManyAsync(IReadOnlyDictionary<string, long> highest, int count);
 
-    /// <summary>Everything after this device's cursors, in order per conversation (at most <paramref name="limit"/> per conversation).</summary>
-    [Alias("Sync")] Task<IReadOnlyList<MessageRecord>> SyncAsync(int limit);
+    /// <summary>A page of what follows this device's cursors (at most <paramref name="limit"/> per conversation), bounded in
+    /// bytes; <paramref name="next"/> is the <see cref="SyncPage.Next"/> of the previous page, or null to start.</summary>
+    [Alias("SyncPage")] Task<SyncPage> SyncAsync(int limit, string? next = null);
 
     /// <summary>The acknowledged position per conversation.</summary>
     [Alias("GetCursors")] Task<IReadOnlyDictionary<string, long>> GetCursorsAsync();

@@ -37,6 +37,13 @@ public sealed class ChatLimits
     /// reader's other devices (members ask with conv.reads).</summary>
     public int MaxGroupForReadEvents { get; set; } = 50;
 
+    /// <summary>Groups up to this size tell the other members when someone types; in bigger ones typing
+    /// reaches nobody (each keystroke would otherwise fan out to every member).</summary>
+    public int MaxGroupForTypingEvents { get; set; } = 50;
+
+    /// <summary>Bytes of messages in one <c>sync</c> reply (as JSON on the wire); more follow on the next page.</summary>
+    public int MaxSyncBytes { get; set; } = 256 * 1024;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

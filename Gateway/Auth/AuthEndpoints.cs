@@ -8,9 +8,10 @@ public static class AuthEndpoints
 {
     public sealed record RegisterRequest(string? User, string? Password);
 
-    public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
+    public static WebApplication MapAuthEndpoints(this WebApplication app)
     {
-        app.MapPost("/v1/auth/register", RegisterAsync);
+        app.UseRateLimiter();
+        app.MapPost("/v1/auth/register", RegisterAsync).RequireRateLimiting(AuthHostingExtensions.RegistrationPolicy);
         app.MapPost("/v1/auth/token", TokenAsync).DisableAntiforgery();
         return app;
     }
@@ -58,11 +59,15 @@ public static class AuthEndpoints
                     return OAuthError("invalid_request", "username and password are required");
                 if (!Ids.IsValidUser(user))
                     return OAuthError("invalid_grant", "wrong username or password");
-                if (!throttle.TryAttempt(user))
+                var address = request.HttpContext.Connection.RemoteIpAddress;
+                if (!throttle.TryAttempt(user, address))
                     return Results.Json(new { error = "slow_down", error_description = "too many password attempts; wait a minute" },
                         statusCode: StatusCodes.Status429TooManyRequests);
                 if (!await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password))
+                {
+                    throttle.Failed(address);
                     return OAuthError("invalid_grant", "wrong username or password");
+                }
                 break;
             case "refresh_token":
                 var refresh = form["refresh_token"].ToString();

@@ -22,6 +22,23 @@ public sealed class AuthOptions
 
     /// <summary>External OpenID Connect issuers whose access tokens are accepted too.</summary>
     public List<ExternalIssuer> ExternalIssuers { get; set; } = [];
+
+    /// <summary>How long an external issuer's key set is used before it is fetched again.</summary>
+    public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>After a failed fetch, and between fetches for tokens with an unknown <c>kid</c> (a rotated key):
+    /// the least time before the key set is asked for again.</summary>
+    public TimeSpan JwksRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one fetch of a key set may take; logins with that issuer's tokens wait at most this long.</summary>
+    public TimeSpan JwksFetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>POST /v1/auth/register</c> calls per source address per minute (each costs a slow hash).</summary>
+    public int RegistrationsPerMinute { get; set; } = 10;
+
+    /// <summary>Failed password checks per source address per minute (MQTT and the token endpoint), beyond which
+    /// that address's password checks are refused unchecked until the budget refills.</summary>
+    public int FailedLoginsPerMinute { get; set; } = 60;
 }
 
 /// <summary>An external OpenID Connect issuer (Keycloak, Auth0, Azure AD, …).</summary>

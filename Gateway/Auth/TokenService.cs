@@ -35,13 +35,25 @@ public sealed class TokenService(IOptions<AuthOptions> options, SigningKeyProvid
         if (own.IsValid)
             return own.Claims.TryGetValue(TokenUseClaim, out var use) && AccessUse.Equals(use) ? own.Claims[JwtRegisteredClaimNames.Sub] as string : null;
 
-        foreach (var issuer in O.ExternalIssuers)
+        // Only the issuer the token names is asked for keys: a made-up token must not make every issuer's set be fetched.
+        if (!_handler.CanReadToken(token))
+            return null;
+        JsonWebToken unverified;
+        try
+        {
+            unverified = _handler.ReadJsonWebToken(token);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException)
+        {
+            return null;
+        }
+        foreach (var issuer in O.ExternalIssuers.Where(i => i.Issuer == unverified.Issuer))
         {
             var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
             {
                 ValidIssuer = issuer.Issuer,
                 ValidAudience = issuer.Audience,
-                IssuerSigningKeys = await externalKeys.GetAsync(issuer),
+                IssuerSigningKeys = await externalKeys.GetAsync(issuer, unverified.Kid),
                 RequireSignedTokens = true,
                 RequireExpirationTime = true,
                 ClockSkew = TimeSpan.FromSeconds(30),

@@ -39,13 +39,8 @@ public static class GatewayHostingExtensions
             .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= TimeSpan.FromMinutes(1.5),
                 "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")
             .ValidateOnStart();
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
-        builder.Services.AddHttpClient();
+        builder.Services.AddImAuth();
 
-        builder.Services.AddSingleton<SigningKeyProvider>();
-        builder.Services.AddSingleton<LoginThrottle>();
-        builder.Services.AddSingleton<ExternalKeys>();
-        builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<DeviceConnections>();
         builder.Services.AddSingleton<MqttConnectionGuard>();
         builder.Services.AddSingleton<MqttDrain>();

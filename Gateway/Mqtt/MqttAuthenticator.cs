@@ -29,7 +29,7 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
 
         try
         {
-            if (!await AuthenticateAsync(user!, e.Password ?? ""))
+            if (!await AuthenticateAsync(user!, e.Password ?? "", (e.RemoteEndPoint as System.Net.IPEndPoint)?.Address))
             {
                 Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
                 return;
@@ -60,7 +60,7 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         e.ReasonCode = MqttConnectReasonCode.Success;
     }
 
-    private async Task<bool> AuthenticateAsync(string user, string password)
+    private async Task<bool> AuthenticateAsync(string user, string password, System.Net.IPAddress? address)
     {
         // Something shaped like a JWT (three dot-separated parts) is tried as a token first; a password
         // that merely looks like one still works as a password.
@@ -68,9 +68,12 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
             return subject == user && await grains.GetGrain<IUserGrain>(user).IsActiveAsync();
         if (!options.Value.PasswordLogin || password.Length == 0)
             return false;
-        if (!throttle.TryAttempt(user))
+        if (!throttle.TryAttempt(user, address))
             throw new ImException(ErrorCodes.RateLimited, "too many password attempts; wait a minute or use a token");
-        return await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password);
+        if (await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password))
+            return true;
+        throttle.Failed(address);
+        return false;
     }
 
     private static void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)

@@ -61,8 +61,13 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 var page = await Conv(a).HistoryAsync(c.User, query);
                 return new JsonObject { ["messages"] = new JsonArray(page.Select(m => (JsonNode)Wire.Message(m)).ToArray()) };
             case "sync":
-                var pending = await grains.GetGrain<IDeviceGrain>(c.ClientId).SyncAsync((int)Math.Clamp(OptionalLong(a, "limit") ?? 100, 1, 500));
-                return new JsonObject { ["messages"] = new JsonArray(pending.Select(m => (JsonNode)Wire.Message(m)).ToArray()) };
+                var pending = await grains.GetGrain<IDeviceGrain>(c.ClientId).SyncAsync(
+                    (int)Math.Clamp(OptionalLong(a, "limit") ?? 100, 1, 500), PublishRouter.OptionalString(a, "next"));
+                return new JsonObject
+                {
+                    ["messages"] = new JsonArray(pending.Messages.Select(m => (JsonNode)Wire.Message(m)).ToArray()),
+                    ["next"] = pending.Next,
+                };
             case "contacts.add":
                 await me.AddContactAsync(PublishRouter.RequireString(a, "user"));
                 return null;
@@ -107,6 +112,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 var other = members.Where(m => m != me).Distinct().ToList();
                 if (other.Count != 1)
                     throw new ImException(ErrorCodes.BadRequest, "a direct conversation takes exactly one other member");
+                Ids.RequireUser(other[0], "member"); // before its id becomes a grain key
                 return await grains.GetGrain<IConversationGrain>(Ids.Direct(me, other[0])).CreateDirectAsync(me, me, other[0]);
             case "group":
                 return await grains.GetGrain<IConversationGrain>(Ids.NewGroup()).CreateGroupAsync(me, PublishRouter.OptionalString(a, "title"), members);

@@ -311,6 +311,9 @@ public sealed class ConversationGrain(
     public Task TypingAsync(string user, string device)
     {
         RequireMember(user);
+        // Every keystroke would reach every member: in a big group, typing is not told at all (like read marks).
+        if (S.Kind == ConversationKind.Group && S.Members.Count > _limits.MaxGroupForTypingEvents)
+            return Task.CompletedTask;
         var evt = new ConversationEvent(EventTypes.Typing, Id, user);
         foreach (var member in S.Members.Keys.Where(m => m != user))
             _ = User(member).OnEventAsync(evt, null);

@@ -15,6 +15,12 @@ public sealed class DeviceGrain(
 {
     private const int ReplayPage = 200;
 
+    /// <summary>Most messages per conversation one sync page looks at (the client's <c>limit</c> is clamped to it).</summary>
+    public const int MaxSyncLimit = 500;
+
+    /// <summary>Conversations one sync page looks at; the rest follow on the next page.</summary>
+    public const int SyncConversationsPerPage = 100;
+
 
     /// <summary>A gateway that stops touching its connections for this long is taken for dead.</summary>
     internal static readonly TimeSpan ConnectionLease = TimeSpan.FromMinutes(3);
@@ -125,13 +131,47 @@ public sealed class DeviceGrain(
         }
     }
 
-    public async Task<IReadOnlyList<MessageRecord>> SyncAsync(int limit)
+    public async Task<SyncPage> SyncAsync(int limit, string? next)
     {
+        limit = Math.Clamp(limit, 1, MaxSyncLimit);
+        var resume = SyncPosition.Parse(next);
         var joined = await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync();
-        var result = new List<MessageRecord>();
-        foreach (var (conversation, joinedAt) in joined)
-            result.AddRange(await store.ReadAfterAsync(conversation, Math.Max(joinedAt, Cursor(conversation)), limit));
-        return result.Where(m => !IsOwn(m)).ToList();
+        // A stable order (by id), so that a page can say where the next one starts.
+        var conversations = joined.Where(c => resume is null || string.CompareOrdinal(c.Key, resume.Conversation) >= 0)
+            .OrderBy(c => c.Key, StringComparer.Ordinal);
+        var budget = limits.Value.MaxSyncBytes;
+        var messages = new List<MessageRecord>();
+        var looked = 0;
+        foreach (var (conversation, joinedAt) in conversations)
+        {
+            // Each conversation costs a store read even when it has nothing new: a user in thousands pages through them.
+            if (looked++ == SyncConversationsPerPage)
+                return new SyncPage(messages, new SyncPosition(conversation, 0).ToString());
+            var first = Math.Max(joinedAt, Cursor(conversation));
+            var end = first + limit; // seqs have no gaps: the window is the first `limit` messages after the cursor
+            var from = conversation == resume?.Conversation ? Math.Max(first, resume.Seq) : first;
+            while (from < end)
+            {
+                var want = (int)Math.Min(Math.Min(ReplayPage, end - from), Math.Max(budget, 0) / WireSize.Minimum + 1);
+                var page = await store.ReadAfterAsync(conversation, from, want);
+                foreach (var m in page)
+                {
+                    if (!IsOwn(m))
+                    {
+                        // At least one message per page, however big, so that paging always moves on.
+                        var size = WireSize.Of(m);
+                        if (messages.Count > 0 && size > budget)
+                            return new SyncPage(messages, new SyncPosition(conversation, from).ToString());
+                        messages.Add(m);
+                        budget -= size;
+                    }
+                    from = m.Seq;
+                }
+                if (page.Count < want)
+                    break;
+            }
+        }
+        return new SyncPage(messages, null);
     }
 
     public Task<IReadOnlyDictionary<string, long>> GetCursorsAsync() =>

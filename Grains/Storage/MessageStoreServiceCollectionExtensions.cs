@@ -12,7 +12,9 @@ public static class MessageStoreServiceCollectionExtensions
     public static IMessageStore Create(StorageOptions options, ILoggerFactory logs) =>
         options.IsPostgres
             ? new PostgresMessageStore(
-                options.PostgreSQL ?? throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL"),
+                PostgresMessageStore.WithSessionLimits(
+                    options.PostgreSQL ?? throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL"),
+                    options),
                 options.MaxBatch, logs.CreateLogger<PostgresMessageStore>())
             : new SqliteMessageStore(options.MessagesPath, options.MaxBatch, logs.CreateLogger<SqliteMessageStore>());
 }

@@ -44,10 +44,31 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
 
     public BatchStats Stats => _writer.Stats;
 
+    /// <summary>The connection string with the session limits of <paramref name="options"/> as startup options, so that
+    /// they hold on every connection of the pool from its first statement on.</summary>
+    public static string WithSessionLimits(string connectionString, StorageOptions options)
+    {
+        static string Ms(TimeSpan t, string key) => t > TimeSpan.Zero
+            ? ((long)t.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"Storage:{key} must be positive");
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Options = string.Join(' ', new[]
+        {
+            builder.Options,
+            $"-c idle_in_transaction_session_timeout={Ms(options.IdleInTransactionTimeout, nameof(options.IdleInTransactionTimeout))}",
+            $"-c lock_timeout={Ms(options.LockTimeout, nameof(options.LockTimeout))}",
+            $"-c statement_timeout={Ms(options.StatementTimeout, nameof(options.StatementTimeout))}",
+        }.Where(o => !string.IsNullOrEmpty(o)));
+        return builder.ToString();
+    }
+
     public async Task InitializeAsync(CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Migrations may wait for another silo's and pause between statements (a busy machine at start) far longer
+        // than a batch may, so the tight session limits of the batches do not apply to them; generous ones do.
+        await ExecAsync(conn, "SET LOCAL lock_timeout = '2min'; SET LOCAL statement_timeout = '2min'; SET LOCAL idle_in_transaction_session_timeout = '1min';", ct);
         // Serializes migrations when several silos start at once; released at commit.
         await ExecAsync(conn, "SELECT pg_advisory_xact_lock(7345021);", ct);
         await ExecAsync(conn, "CREATE TABLE IF NOT EXISTS im_store_schema (version int NOT NULL);", ct);

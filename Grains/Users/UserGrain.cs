@@ -11,6 +11,9 @@ public sealed class UserGrain(
     // PasswordHasher's format is versioned and salted (PBKDF2, 100k iterations); stateless, so one instance serves all.
     private static readonly PasswordHasher<string> Hasher = new();
 
+    // Same algorithm and cost as a real hash; no password matches it (it is checked only for unusable accounts).
+    private static readonly Lazy<string> StandInHash = new(() => Hasher.HashPassword("", Guid.NewGuid().ToString()));
+
     private readonly HashSet<string> _onlineDevices = [];
     private string UserId => this.GetPrimaryKeyString();
     private UserState S => state.State;
@@ -31,10 +34,13 @@ public sealed class UserGrain(
 
     public Task<bool> VerifyPasswordAsync(string password)
     {
-        if (!S.Created || S.Disabled || string.IsNullOrEmpty(password))
+        if (string.IsNullOrEmpty(password))
             return Task.FromResult(false);
-        var result = Hasher.VerifyHashedPassword(UserId, S.PasswordHash, password);
-        return Task.FromResult(result != PasswordVerificationResult.Failed);
+        // An unknown or disabled account is checked against a stand-in hash, so that the time taken does not
+        // tell which accounts exist.
+        var usable = S.Created && !S.Disabled;
+        var result = Hasher.VerifyHashedPassword(UserId, usable ? S.PasswordHash : StandInHash.Value, password);
+        return Task.FromResult(usable && result != PasswordVerificationResult.Failed);
     }
 
     public async Task SetPasswordAsync(string password)

@@ -104,7 +104,7 @@ public sealed class EmbeddedSiloTests
             Assert.IsTrue(await grains.GetGrain<IUserGrain>(b).VerifyPasswordAsync(Chat.Password));
             Assert.AreEqual(3, (await grains.GetGrain<IUserGrain>(b).ListConversationsAsync()).Single().LastSeq);
             Assert.AreEqual(2, (await grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "phone")).GetCursorsAsync())[conv]);
-            Assert.AreEqual(3, (await grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "phone")).SyncAsync(10)).Single().Seq);
+            Assert.AreEqual(3, (await grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "phone")).SyncAsync(10)).Messages.Single().Seq);
         }
 
         // The password is stored only as a salted slow hash.

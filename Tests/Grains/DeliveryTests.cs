@@ -123,7 +123,7 @@ public sealed class DeliveryTests
         await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 4, "all delivered");
         await Device(b, "phone").AckAsync(id, 3);
 
-        var pending = await Device(b, "phone").SyncAsync(100);
+        var pending = (await Device(b, "phone").SyncAsync(100)).Messages;
 
         Assert.AreEqual(4, pending.Single().Seq);
     }
@@ -157,7 +157,7 @@ public sealed class DeliveryTests
 
         await Eventually.TrueAsync(async () => (await _grains.GetGrain<IUserGrain>(b).GetPresenceAsync(null)).Status == PresenceStatus.Offline,
             "b is offline once its gateway refused a delivery");
-        Assert.AreEqual(1, (await Device(b, "phone").SyncAsync(10)).Single().Seq, "the message waits in the store");
+        Assert.AreEqual(1, (await Device(b, "phone").SyncAsync(10)).Messages.Single().Seq, "the message waits in the store");
     }
 
     [TestMethod]

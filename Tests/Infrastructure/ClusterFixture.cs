@@ -16,6 +16,8 @@ public static class ClusterFixture
     public const int DeliveryWindow = 50;
     public const int MaxConversationsPerUser = 20;
     public const int MaxGroupForReadEvents = 2;
+    public const int MaxGroupForTypingEvents = 4;
+    public const int MaxSyncBytes = 2000;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static InProcessTestCluster? _cluster;
@@ -40,6 +42,8 @@ public static class ClusterFixture
                         l.DeliveryWindow = DeliveryWindow;
                         l.MaxConversationsPerUser = MaxConversationsPerUser;
                         l.MaxGroupForReadEvents = MaxGroupForReadEvents;
+                        l.MaxGroupForTypingEvents = MaxGroupForTypingEvents;
+                        l.MaxSyncBytes = MaxSyncBytes;
                     });
                 });
                 var cluster = builder.Build();

@@ -12,6 +12,7 @@ public static class GatewayFixture
     public const int RateBurst = 40;
     public const int RatePerSecond = 20;
     public const int DeliveryWindow = 50;
+    public const int MaxSyncBytes = 8192;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static SiloProcess? _silo;
@@ -39,7 +40,9 @@ public static class GatewayFixture
                     $"--Gateway:MqttTlsPort={MqttTlsPort}", $"--Gateway:TlsCertificatePath={certificates.WriteServerPfx(data)}",
                     $"--Gateway:TlsCertificatePassword={TestCertificates.Password}",
                     $"--Auth:ExternalIssuers:0:Issuer={JwksServer.Issuer}", $"--Auth:ExternalIssuers:0:Audience={JwksServer.Audience}",
-                    $"--Auth:ExternalIssuers:0:JwksUrl={ExternalIssuer.JwksUrl}");
+                    $"--Auth:ExternalIssuers:0:JwksUrl={ExternalIssuer.JwksUrl}", $"--Limits:MaxSyncBytes={MaxSyncBytes}",
+                    // Every test registers and logs in from loopback: the per-address limits get their own tests.
+                    "--Auth:RegistrationsPerMinute=1000000", "--Auth:FailedLoginsPerMinute=1000000");
             }
             return _silo;
         }

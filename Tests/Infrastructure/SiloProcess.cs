@@ -113,6 +113,18 @@ public sealed class SiloProcess : IAsyncDisposable
         await _process.WaitForExitAsync(timeout.Token);
     }
 
+    /// <summary>SIGSTOP: the process freezes where it is, sockets and transactions open, as in a long GC pause or a
+    /// stalled VM. <see cref="ResumeAsync"/> (SIGCONT) lets it go on.</summary>
+    public Task SuspendAsync() => SignalAsync("STOP");
+
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
+        await kill.WaitForExitAsync();
+    }
+
     private async Task WaitReadyAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
