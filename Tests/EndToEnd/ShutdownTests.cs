@@ -20,7 +20,8 @@ public sealed class ShutdownTests
         var acked = new ConcurrentDictionary<string, long>();
         string alice = Unique.User("a"), bob = Unique.User("b"), conv;
 
-        var server = await SiloProcess.StartAsync(data, "--Gateway:ServerReference=mqtt.example.net:1883");
+        var server = await SiloProcess.StartAsync(data, "--Gateway:ServerReference=mqtt.example.net:1883",
+            "--Auth:RegistrationsPerMinute=1000000");
         await using (server)
         {
             foreach (var user in new[] { alice, bob })

@@ -20,7 +20,7 @@ public sealed class MqttListenerAbuseTests
     public static async Task StartAsync(TestContext _) =>
         _server = await SiloProcess.StartAsync(TempDirectory.Create("abuse"),
             $"--Gateway:ConnectTimeout={ConnectTimeout}", $"--Gateway:MaxPendingConnections={MaxPendingConnections}",
-            "--Gateway:MaxPayloadBytes=4096");
+            "--Gateway:MaxPayloadBytes=4096", "--Auth:RegistrationsPerMinute=1000000", "--Auth:FailedLoginsPerMinute=1000000");
 
     [ClassCleanup]
     public static async Task StopAsync() => await _server.DisposeAsync();
