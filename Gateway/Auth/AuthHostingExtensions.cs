@@ -17,6 +17,9 @@ public static class AuthHostingExtensions
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
             .Validate(a => a.RegistrationsPerMinute > 0 && a.FailedLoginsPerMinute > 0,
                 "Auth:RegistrationsPerMinute and Auth:FailedLoginsPerMinute must be positive")
+            // Each gateway would otherwise make its own key, and tokens from one would be refused by the others.
+            .Validate<IConfiguration>((a, cfg) => !Hosting.HostingMode.IsCluster(cfg) || !string.IsNullOrWhiteSpace(a.SigningKey),
+                "Auth:SigningKey is required in cluster mode (Storage:Provider=PostgreSQL): all gateways must share it")
             .Validate(a => a.JwksFetchTimeout > TimeSpan.Zero && a.JwksRetryInterval > TimeSpan.Zero && a.JwksRefreshInterval > TimeSpan.Zero,
                 "Auth:JwksFetchTimeout, Auth:JwksRetryInterval and Auth:JwksRefreshInterval must be positive")
             .ValidateOnStart();

@@ -86,7 +86,8 @@ public static class GrpcHostingExtensions
         app.MapGrpcService<PresenceService>();
         app.MapGrpcService<EventsService>();
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        if (o.Reflection)
+            app.MapGrpcReflectionService();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GrpcHostingExtensions).FullName!);
         if (o.ApiKeys.Count == 0)

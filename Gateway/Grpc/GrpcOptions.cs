@@ -9,6 +9,9 @@ public sealed class GrpcOptions
     /// Its own port because a cleartext Kestrel endpoint speaks either HTTP/1.1 or HTTP/2, not both.</summary>
     public int Port { get; set; } = 5001;
 
+    /// <summary>Serve gRPC server reflection (for grpcurl and similar tools); off unless configured (on in Development).</summary>
+    public bool Reflection { get; set; }
+
     /// <summary>Keys a caller may send in the <c>x-api-key</c> header. With none, every API call is refused
     /// (health and reflection still answer). Re-read when the configuration changes, so keys rotate without a restart.</summary>
     public List<string> ApiKeys { get; set; } = [];

@@ -31,7 +31,11 @@ public static class GatewayHostingExtensions
     public static WebApplicationBuilder AddImGateway(this WebApplicationBuilder builder)
     {
         var o = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
-        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
+        var cluster = HostingMode.IsCluster(builder.Configuration);
+        builder.Services.AddOptions<GatewayOptions>()
+            // The mode's defaults first, so that configured values override them.
+            .Configure(g => g.OpenRegistration = g.PasswordLogin = !cluster)
+            .BindConfiguration(GatewayOptions.Section)
             .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0 && g.MaxPendingConnections > 0,
                 "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond, RateBurst and MaxPendingConnections must be positive")
             .Validate(g => g.ConnectTimeout > TimeSpan.Zero, "Gateway:ConnectTimeout must be positive")

@@ -40,10 +40,11 @@ public sealed class GatewayOptions
     public int RatePerSecond { get; set; } = 50;
     public int RateBurst { get; set; } = 100;
 
-    /// <summary>Whether <c>POST /v1/auth/register</c> is open (on in the embedded default).</summary>
+    /// <summary>Whether <c>POST /v1/auth/register</c> is open (on by default in the embedded mode, off in a cluster).</summary>
     public bool OpenRegistration { get; set; } = true;
 
-    /// <summary>Whether the MQTT password may be the account password instead of an access token.</summary>
+    /// <summary>Whether the MQTT password may be the account password instead of an access token (on by default in the
+    /// embedded mode, off in a cluster, where apps get tokens from <c>/v1/auth/token</c>).</summary>
     public bool PasswordLogin { get; set; } = true;
 
     /// <summary>Where MQTT 5 clients are told to reconnect when this gateway shuts down (DISCONNECT's server

@@ -16,6 +16,7 @@ public static class SiloHostingExtensions
     /// <summary>The silo: storage schemas first, then Orleans with embedded (SQLite, localhost) or cluster (PostgreSQL) providers.</summary>
     public static WebApplicationBuilder AddImSilo(this WebApplicationBuilder builder)
     {
+        Gateway.Hosting.HostingMode.IsCluster(builder.Configuration); // refuses a Storage:Provider it does not know
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         var cluster = builder.Configuration.GetSection(SiloClusterOptions.Section).Get<SiloClusterOptions>() ?? new SiloClusterOptions();
         builder.UseOrleans(silo =>

@@ -18,7 +18,8 @@ public sealed class ClusterModeTests
         var db = await PostgresServer.CreateDatabaseAsync("cluster");
         string[] postgres = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}"];
         // Tokens issued by one gateway must be accepted by the others: they share the key.
-        string[] gatewayArgs = [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"];
+        string[] gatewayArgs = [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+            "--Gateway:OpenRegistration=true", "--Gateway:PasswordLogin=true"];
         string alice = Unique.User("a"), bob = Unique.User("b");
         string conv;
 

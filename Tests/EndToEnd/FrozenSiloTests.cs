@@ -22,7 +22,8 @@ public sealed class FrozenSiloTests
         var db = await PostgresServer.CreateDatabaseAsync("frozen");
         string[] args = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}",
             "--Storage:LockTimeout=00:00:01", "--Storage:IdleInTransactionTimeout=00:00:02",
-            "--Gateway:RatePerSecond=100000", "--Gateway:RateBurst=100000"];
+            "--Gateway:RatePerSecond=100000", "--Gateway:RateBurst=100000",
+            "--Gateway:PasswordLogin=true", $"--Auth:SigningKey={Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}"];
         await using var first = await SiloProcess.StartAsync(TempDirectory.Create("frozen"), args);
         await using var second = await SiloProcess.StartAsync(TempDirectory.Create("frozen"), args);
 

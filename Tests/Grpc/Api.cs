@@ -51,9 +51,11 @@ public sealed class Api : IDisposable
     }
 
     /// <summary>A fresh channel (the caller disposes it) sending <paramref name="apiKey"/>, or no key at all when it is null.</summary>
-    public static async Task<Api> ConnectAsync(string? apiKey)
+    public static async Task<Api> ConnectAsync(string? apiKey) => Connect(await GatewayFixture.SiloAsync(), apiKey);
+
+    /// <summary>A fresh channel to the gRPC API of <paramref name="silo"/>.</summary>
+    public static Api Connect(SiloProcess silo, string? apiKey)
     {
-        var silo = await GatewayFixture.SiloAsync();
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
         var invoker = apiKey is null ? channel.CreateCallInvoker() : channel.Intercept(m =>
         {

@@ -42,7 +42,7 @@ public static class GatewayFixture
                     $"--Auth:ExternalIssuers:0:Issuer={JwksServer.Issuer}", $"--Auth:ExternalIssuers:0:Audience={JwksServer.Audience}",
                     $"--Auth:ExternalIssuers:0:JwksUrl={ExternalIssuer.JwksUrl}", $"--Limits:MaxSyncBytes={MaxSyncBytes}",
                     // Every test registers and logs in from loopback: the per-address limits get their own tests.
-                    "--Auth:RegistrationsPerMinute=1000000", "--Auth:FailedLoginsPerMinute=1000000");
+                    "--Auth:RegistrationsPerMinute=1000000", "--Grpc:Reflection=true", "--Auth:FailedLoginsPerMinute=1000000");
             }
             return _silo;
         }
