@@ -20,11 +20,14 @@ public sealed class ConversationGrain(
 
     // Null until read from the store: after a failed append we cannot know whether it committed.
     private long? _lastSeq;
-    private bool _readMarksDirty;
-    private IGrainTimer? _flushTimer;
+    private DeferredWrite? _readMarkWrite;
 
     private string Id => this.GetPrimaryKeyString();
     private ConversationState S => state.State;
+
+    // Read marks are written within a second, not per mark: a big group marks often, and a mark lost in a crash
+    // is only re-sent by the client later.
+    private DeferredWrite ReadMarkWrite => _readMarkWrite ??= new(this, state.WriteStateAsync, ReadMarkFlushDelay);
 
     public override async Task OnActivateAsync(CancellationToken ct)
     {
@@ -240,10 +243,7 @@ public sealed class ConversationGrain(
         if (seq <= S.ReadMarks.GetValueOrDefault(user))
             return;
         S.ReadMarks[user] = seq;
-        // Written within a second, not per mark: a big group marks often, and a mark lost in a crash is
-        // only re-sent by the client later.
-        _readMarksDirty = true;
-        _flushTimer ??= this.RegisterGrainTimer(FlushReadMarksAsync, ReadMarkFlushDelay, Timeout.InfiniteTimeSpan);
+        ReadMarkWrite.Changed();
         // In a big group, telling every member of every mark is quadratic: there only the reader's other
         // devices hear of it, and members ask for the marks (conv.reads) when they want them.
         var evt = new ConversationEvent(EventTypes.Read, Id, user, seq);
@@ -258,21 +258,8 @@ public sealed class ConversationGrain(
         return Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(S.ReadMarks));
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
-    {
-        if (_readMarksDirty)
-            await state.WriteStateAsync(ct);
-    }
-
-    private async Task FlushReadMarksAsync(CancellationToken ct)
-    {
-        _flushTimer?.Dispose();
-        _flushTimer = null;
-        if (!_readMarksDirty)
-            return;
-        _readMarksDirty = false;
-        await state.WriteStateAsync(ct);
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
+        _readMarkWrite?.FlushAsync(ct) ?? Task.CompletedTask;
 
     public Task MarkDeliveredAsync(string user, long seq)
     {

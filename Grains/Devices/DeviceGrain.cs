@@ -26,8 +26,7 @@ public sealed class DeviceGrain(
     private string? _connectionId;
     private DateTime _lastTouch;
     private IGrainTimer? _leaseTimer;
-    private IGrainTimer? _flushTimer;
-    private bool _cursorsDirty;
+    private DeferredWrite? _cursorWrite;
 
     // Deliveries handed to the gateway and not yet acknowledged, held below the window so that a long
     // backlog is paced by the device's acks instead of overflowing the gateway's per-device limit.
@@ -44,6 +43,8 @@ public sealed class DeviceGrain(
     private (string User, string Device)? _parts;
 
     private string Key => this.GetPrimaryKeyString();
+
+    private DeferredWrite CursorWrite => _cursorWrite ??= new(this, state.WriteStateAsync, CursorFlushDelay);
 
     private (string User, string Device) Parts => _parts ??= ParseKey(Key);
 
@@ -107,8 +108,7 @@ public sealed class DeviceGrain(
         if (seq <= _sent.GetValueOrDefault(conversation, Cursor(conversation)) && seq > Cursor(conversation))
         {
             state.State.Cursors[conversation] = seq;
-            _cursorsDirty = true;
-            _flushTimer ??= this.RegisterGrainTimer(FlushCursorsAsync, CursorFlushDelay, Timeout.InfiniteTimeSpan);
+            CursorWrite.Changed();
             if (conversation.StartsWith("d:", StringComparison.Ordinal)) // delivered marks exist in direct conversations only
                 _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
         }
@@ -168,7 +168,7 @@ public sealed class DeviceGrain(
         }
         if (forget)
         {
-            _cursorsDirty = false;
+            CursorWrite.Forget();
             await state.ClearStateAsync();
         }
     }
@@ -187,11 +187,8 @@ public sealed class DeviceGrain(
         return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
-    {
-        if (_cursorsDirty)
-            await state.WriteStateAsync(ct);
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
+        _cursorWrite?.FlushAsync(ct) ?? Task.CompletedTask;
 
     /// <summary>Catches every conversation up from the store, as far as the delivery window allows.</summary>
     private async Task PumpAsync()
@@ -276,16 +273,6 @@ public sealed class DeviceGrain(
             log.LogInformation("Connection of {Device} was not renewed; taking the device offline", Key);
             await GoOfflineAsync();
         }
-    }
-
-    private async Task FlushCursorsAsync(CancellationToken ct)
-    {
-        _flushTimer?.Dispose();
-        _flushTimer = null;
-        if (!_cursorsDirty)
-            return;
-        _cursorsDirty = false;
-        await state.WriteStateAsync(ct);
     }
 
     private long Cursor(string conversation) => state.State.Cursors.GetValueOrDefault(conversation);
