@@ -200,10 +200,13 @@ public sealed class ConversationGrain(
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
 
+        // The tail first: after an append whose outcome was unknown it is reloaded from the store, and the
+        // dedup window with it, so a retry finds the message if that append did commit.
+        var last = await LastSeqAsync();
         if (_recent.Find(from, clientMessageId) is { } storedSeq)
             return new SendResult((await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0], Duplicate: true);
 
-        var seq = await LastSeqAsync() + 1;
+        var seq = last + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now);
         try

@@ -189,6 +189,23 @@ public sealed class ConversationGrainTests
     }
 
     [TestMethod]
+    public async Task RetryAfterAnAppendThatCommittedButFailedReturnsTheStoredMessage()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        await Conv(id).SendAsync(a, "phone", "m1", "before");
+        FaultyMessageStore.FailNextAppendAfterCommit(id);
+
+        await Chat.RefusedAsync(() => Conv(id).SendAsync(a, "phone", "m2", "outcome unknown"), ErrorCodes.Unavailable);
+        var retry = await Conv(id).SendAsync(a, "phone", "m2", "outcome unknown");
+
+        Assert.IsTrue(retry.Duplicate, "the retry finds the message the failed append stored");
+        Assert.AreEqual(2, retry.Message.Seq);
+        CollectionAssert.AreEqual(new[] { "m1", "m2" }, (await Conv(id).HistoryAsync(a, new HistoryQuery())).Select(m => m.Id).ToArray(),
+            "stored once");
+    }
+
+    [TestMethod]
     public async Task ConcurrentSendersGetContiguousSeqsAndEachSendIsAnsweredOnce()
     {
         var owner = await Chat.NewUserAsync(_grains);
