@@ -41,6 +41,8 @@ public sealed class UserGrainTests
     [DataRow("has space")]
     [DataRow("slash/y")]
     [DataRow("system")]
+    [DataRow("system\n")] // '$' would match before a final newline, and this one would pass for the system
+    [DataRow("alice\n")]
     public async Task BadOrReservedUserIdIsRefused(string id) =>
         await Chat.RefusedAsync(() => _grains.GetGrain<IUserGrain>(id).CreateAsync(Chat.Password), ErrorCodes.InvalidId);
 
@@ -95,6 +97,7 @@ public sealed class UserGrainTests
     [DataRow("has space")]
     [DataRow("a/b")]
     [DataRow("")]
+    [DataRow("phone\n")]
     public async Task BadDeviceIdIsRefused(string device)
     {
         var user = await Chat.NewUserAsync(_grains);
