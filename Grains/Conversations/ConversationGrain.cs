@@ -105,6 +105,9 @@ public sealed class ConversationGrain(
             ? new ConversationSummary(Id, S.Kind, S.Title, _lastSeq ?? 0, S.ReadMarks.GetValueOrDefault(user))
             : null);
 
+    public Task<long?> GetJoinPointAsync(string user) =>
+        Task.FromResult(S.Created && S.Members.ContainsKey(user) ? S.JoinedAt.GetValueOrDefault(user) : (long?)null);
+
     public async Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users)
     {
         RequireGroup();
@@ -125,7 +128,10 @@ public sealed class ConversationGrain(
         var joinedAt = await LastSeqAsync();
         await JoinAsync(added, joinedAt);
         foreach (var u in added)
+        {
             S.Members[u] = MemberRole.Member;
+            S.JoinedAt[u] = joinedAt;
+        }
         await state.WriteStateAsync();
         foreach (var u in added)
             Broadcast(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
@@ -199,6 +205,9 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
+        // Asked on every send: a session of a disabled account can outlive the disabling until its next lease renewal.
+        if (from != Ids.SystemUser && !await User(from).IsActiveAsync())
+            throw new ImException(ErrorCodes.Disabled, $"user '{from}' is disabled");
 
         // The tail first: after an append whose outcome was unknown it is reloaded from the store, and the
         // dedup window with it, so a retry finds the message if that append did commit.
@@ -311,6 +320,7 @@ public sealed class ConversationGrain(
         {
             S.Members.Remove(u);
             S.ReadMarks.Remove(u);
+            S.JoinedAt.Remove(u);
         }
         await state.WriteStateAsync();
     }

@@ -40,6 +40,9 @@ public sealed class DeviceGrain(
     private readonly Dictionary<string, long> _sent = [];
     private Dictionary<string, long> _joinedAt = [];
 
+    // Conversations whose own member list confirmed, on this connection, that this user may read them from _sent.
+    private readonly HashSet<string> _confirmed = [];
+
     private (string User, string Device)? _parts;
 
     private string Key => this.GetPrimaryKeyString();
@@ -60,7 +63,18 @@ public sealed class DeviceGrain(
     {
         var (user, device) = Parts;
         var userGrain = GrainFactory.GetGrain<IUserGrain>(user);
-        await userGrain.RegisterDeviceAsync(device);
+        try
+        {
+            await userGrain.RegisterDeviceAsync(device);
+        }
+        catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
+        {
+            // Also what the gateway hears when it binds a connection again after this grain was reactivated:
+            // the account is disabled, so that connection (and any this grain still holds) ends.
+            _ = gateway.CloseAsync(Key, connectionId, takenOver: false);
+            await EndConnectionAsync();
+            throw;
+        }
 
         // A newer connection wins: the gateway of the older one (maybe half-open after a network switch) drops it.
         if (_gateway is not null && _connectionId != connectionId)
@@ -69,6 +83,7 @@ public sealed class DeviceGrain(
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
         _sent.Clear();
+        _confirmed.Clear();
         _inFlight = 0;
         _windowFull = false;
         _leaseTimer ??= this.RegisterGrainTimer(CheckLeaseAsync, ConnectionLease / 3, ConnectionLease / 3);
@@ -94,9 +109,19 @@ public sealed class DeviceGrain(
         if (connectionId != _connectionId)
             return LeaseStatus.Superseded;
         _lastTouch = DateTime.UtcNow;
-        // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; it then forwarded
-        // nothing to this device for a while, so catch up from the store.
-        if (await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true) && !_windowFull)
+        bool reasserted;
+        try
+        {
+            // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; it then forwarded
+            // nothing to this device for a while, so catch up from the store.
+            reasserted = await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true);
+        }
+        catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
+        {
+            await EndConnectionAsync();
+            return LeaseStatus.Ended;
+        }
+        if (reasserted && !_windowFull)
             await PumpAsync();
         return LeaseStatus.Current;
     }
@@ -125,7 +150,14 @@ public sealed class DeviceGrain(
         var joined = await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync();
         var result = new List<MessageRecord>();
         foreach (var (conversation, joinedAt) in joined)
-            result.AddRange(await store.ReadAfterAsync(conversation, Math.Max(joinedAt, Cursor(conversation)), limit));
+        {
+            var from = Math.Max(joinedAt, Cursor(conversation));
+            var page = await store.ReadAfterAsync(conversation, from, limit);
+            // Only when there is something to return: asking every conversation would activate them all.
+            if (page.Count == 0 || await JoinPointAsync(conversation) is not { } since)
+                continue;
+            result.AddRange(since > from ? await store.ReadAfterAsync(conversation, since, limit) : page);
+        }
         return result.Where(m => !IsOwn(m)).ToList();
     }
 
@@ -147,6 +179,9 @@ public sealed class DeviceGrain(
             return; // offline: the message waits in the store until the device reconnects
         if (!_joinedAt.ContainsKey(message.Conversation))
             _joinedAt[message.Conversation] = message.Seq - 1; // joined after this connection began
+        // A gap may hide a removal and a re-add: what lies in it is read only after the conversation confirms again.
+        if (_sent.TryGetValue(message.Conversation, out var sent) && message.Seq > sent + 1)
+            _confirmed.Remove(message.Conversation);
         if (_windowFull)
             return; // it waits in the store; acks resume delivery from there
         if (!await CatchUpAsync(message.Conversation, message.Seq - 1) || _windowFull)
@@ -161,11 +196,7 @@ public sealed class DeviceGrain(
 
     public async Task EndSessionAsync(bool forget)
     {
-        if (_gateway is not null)
-        {
-            _ = _gateway.CloseAsync(Key, _connectionId!, takenOver: false);
-            await GoOfflineAsync();
-        }
+        await EndConnectionAsync();
         if (forget)
         {
             CursorWrite.Forget();
@@ -193,8 +224,10 @@ public sealed class DeviceGrain(
     /// <summary>Catches every conversation up from the store, as far as the delivery window allows.</summary>
     private async Task PumpAsync()
     {
-        // Read afresh each time: a conversation the user left since must not be caught up any more.
+        // Read afresh each time: a conversation the user left since must not be caught up any more. The list only
+        // says where to look; each conversation confirms again before its stored messages are read out.
         _joinedAt = new Dictionary<string, long>(await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync());
+        _confirmed.Clear();
         foreach (var conversation in _joinedAt.Keys)
         {
             if (!await CatchUpAsync(conversation, long.MaxValue) || _windowFull)
@@ -221,6 +254,18 @@ public sealed class DeviceGrain(
             var page = await store.ReadAfterAsync(conversation, from, (int)Math.Min(Math.Min(ReplayPage, room), upTo - from));
             if (page.Count == 0)
                 return true;
+            if (!_confirmed.Contains(conversation))
+            {
+                // Asked only when there is something to deliver: asking every conversation would activate them all.
+                if (await JoinPointAsync(conversation) is not { } since)
+                    return true; // on the user's list but not a member (a join or leave that failed half-way)
+                _confirmed.Add(conversation);
+                if (since > from)
+                {
+                    _sent[conversation] = from = since; // re-added since: nothing from its time away
+                    continue;
+                }
+            }
             if (!await DeliverAsync(conversation, page))
                 return false;
             from = page[^1].Seq;
@@ -254,13 +299,26 @@ public sealed class DeviceGrain(
         return true;
     }
 
+    private Task<long?> JoinPointAsync(string conversation) =>
+        GrainFactory.GetGrain<IConversationGrain>(conversation).GetJoinPointAsync(Parts.User);
+
     private bool IsOwn(MessageRecord m) => m.From == Parts.User && m.Device == Parts.Device;
+
+    /// <summary>Closes the current connection, if any, from the server side.</summary>
+    private async Task EndConnectionAsync()
+    {
+        if (_gateway is null)
+            return;
+        _ = _gateway.CloseAsync(Key, _connectionId!, takenOver: false);
+        await GoOfflineAsync();
+    }
 
     private async Task GoOfflineAsync()
     {
         _gateway = null;
         _connectionId = null;
         _sent.Clear();
+        _confirmed.Clear();
         _leaseTimer?.Dispose();
         _leaseTimer = null;
         await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, false);

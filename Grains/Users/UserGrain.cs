@@ -52,7 +52,8 @@ public sealed class UserGrain(
         await state.WriteStateAsync();
         if (disabled)
         {
-            foreach (var device in _onlineDevices)
+            // Every registered device, not only those known online here: after a reactivation this grain knows none.
+            foreach (var device in S.Devices.Union(_onlineDevices))
                 _ = Device(device).EndSessionAsync(forget: false);
         }
     }
@@ -65,6 +66,7 @@ public sealed class UserGrain(
     public async Task RegisterDeviceAsync(string device)
     {
         RequireCreated();
+        RequireEnabled();
         Ids.RequireDevice(device);
         if (S.Devices.Contains(device))
             return;
@@ -194,6 +196,8 @@ public sealed class UserGrain(
 
     public async Task<bool> SetDeviceOnlineAsync(string device, bool online)
     {
+        if (online)
+            RequireEnabled(); // asked by every lease renewal too, so no session of a disabled account lasts
         var before = VisibleStatus;
         var changed = online ? _onlineDevices.Add(device) : _onlineDevices.Remove(device);
         if (!changed)
@@ -267,6 +271,12 @@ public sealed class UserGrain(
     {
         if (!S.Created)
             throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' does not exist");
+    }
+
+    private void RequireEnabled()
+    {
+        if (S.Disabled)
+            throw new ImException(ErrorCodes.Disabled, $"user '{UserId}' is disabled");
     }
 
     private void RequireStrong(string password)
