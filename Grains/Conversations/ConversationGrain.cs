@@ -48,7 +48,7 @@ public sealed class ConversationGrain(
         if (S.Created)
         {
             // Idempotent, and a repair: a user whose list missed this conversation (a failed call) gets it now.
-            await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+            await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0, by)));
             return Info();
         }
         if (S.BlockedBy.Count > 0)
@@ -56,7 +56,7 @@ public sealed class ConversationGrain(
         await RequireActiveUsersAsync([a, b]);
 
         // The users' lists first: if this fails, nothing exists yet, and a retry starts over.
-        await JoinAsync([a, b], 0);
+        await JoinAsync([a, b], 0, by);
         S.Created = true;
         S.Kind = ConversationKind.Direct;
         S.CreatedAt = DateTimeOffset.UtcNow;
@@ -82,7 +82,7 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"a group has at most {_limits.MaxGroupMembers} members ({all.Count} asked)");
         await RequireActiveUsersAsync(all);
 
-        await JoinAsync(all, 0);
+        await JoinAsync(all, 0, owner);
         S.Created = true;
         S.Kind = ConversationKind.Group;
         S.Title = title;
@@ -116,7 +116,7 @@ public sealed class ConversationGrain(
         // Members asked for again may have missed their list entry (a failed call): a repeat repairs it.
         var again = users.Distinct().Where(S.Members.ContainsKey).ToList();
         if (again.Count > 0)
-            await Task.WhenAll(again.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+            await Task.WhenAll(again.Select(u => User(u).SetMembershipAsync(Id, true, 0, by)));
         foreach (var u in added)
             Ids.RequireUser(u, "member");
         if (S.Members.Count + added.Count > _limits.MaxGroupMembers)
@@ -126,7 +126,7 @@ public sealed class ConversationGrain(
         await RequireActiveUsersAsync(added);
 
         var joinedAt = await LastSeqAsync();
-        await JoinAsync(added, joinedAt);
+        await JoinAsync(added, joinedAt, by);
         foreach (var u in added)
         {
             S.Members[u] = MemberRole.Member;
@@ -315,7 +315,7 @@ public sealed class ConversationGrain(
             Broadcast(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
         // The users' lists first: should that fail, they stay members rather than go on replaying a
         // conversation they no longer belong to.
-        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0)));
+        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0, by)));
         foreach (var u in users)
         {
             S.Members.Remove(u);
@@ -325,13 +325,13 @@ public sealed class ConversationGrain(
         await state.WriteStateAsync();
     }
 
-    /// <summary>Puts the conversation on each user's list, all or none: a user left with the entry but not a
-    /// member would have its devices replay a conversation it does not belong to.</summary>
-    private async Task JoinAsync(IReadOnlyCollection<string> users, long joinedAt)
+    /// <summary>Puts the conversation on each user's list, on the action of <paramref name="by"/>, all or none: a
+    /// user's list should name only conversations it belongs to (the devices ask the conversation all the same).</summary>
+    private async Task JoinAsync(IReadOnlyCollection<string> users, long joinedAt, string by)
     {
         try
         {
-            await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
+            await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt, by)));
         }
         catch
         {
@@ -339,7 +339,7 @@ public sealed class ConversationGrain(
             {
                 try
                 {
-                    await User(u).SetMembershipAsync(Id, false, 0);
+                    await User(u).SetMembershipAsync(Id, false, 0, by);
                 }
                 catch (Exception ex)
                 {

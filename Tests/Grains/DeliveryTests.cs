@@ -206,7 +206,7 @@ public sealed class DeliveryTests
         await Conv(id).SendAsync(a, "phone", "m1", "private");
         await Conv(id).SendAsync(b, "phone", "m2", "private too");
         // What a crash between a join's list write and the conversation's own write (or a failed rollback) leaves.
-        await _grains.GetGrain<IUserGrain>(outsider).SetMembershipAsync(id, true, 0);
+        await _grains.GetGrain<IUserGrain>(outsider).SetMembershipAsync(id, true, 0, outsider);
 
         var gw = TestGateway.Create(_grains);
         await gw.ConnectAsync(_grains, outsider, "phone"); // returns once the replay is handed to the gateway

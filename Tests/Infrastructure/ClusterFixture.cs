@@ -17,6 +17,7 @@ public static class ClusterFixture
     public const int MaxBodyLength = 100;
     public const int DeliveryWindow = 50;
     public const int MaxConversationsPerUser = 20;
+    public const int MaxConversationsFromOneUser = 3;
     public const int MaxGroupForReadEvents = 2;
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -44,6 +45,7 @@ public static class ClusterFixture
                         l.MaxBodyLength = MaxBodyLength;
                         l.DeliveryWindow = DeliveryWindow;
                         l.MaxConversationsPerUser = MaxConversationsPerUser;
+                        l.MaxConversationsFromOneUser = MaxConversationsFromOneUser;
                         l.MaxGroupForReadEvents = MaxGroupForReadEvents;
                     });
                 });
