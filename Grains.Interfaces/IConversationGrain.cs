@@ -20,6 +20,10 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>This conversation as an entry of <paramref name="user"/>'s list.</summary>
     [AlwaysInterleave, Alias("GetSummary")] Task<ConversationSummary?> GetSummaryAsync(string user);
 
+    /// <summary>The seq after which <paramref name="user"/>'s devices get this conversation's messages (where it last
+    /// joined), or null when it is not a member. The conversation decides this, not the user's list.</summary>
+    [AlwaysInterleave, Alias("GetJoinPoint")] Task<long?> GetJoinPointAsync(string user);
+
     [Alias("AddMembers")] Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users);
     [Alias("RemoveMembers")] Task<ConversationInfo> RemoveMembersAsync(string by, IReadOnlyList<string> users);
     [Alias("Leave")] Task LeaveAsync(string user);

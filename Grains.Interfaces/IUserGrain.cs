@@ -40,8 +40,10 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>The user's conversations with the latest seq of each.</summary>
     [Alias("ListConversations")] Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync();
 
-    /// <summary>Called by a conversation when this user joins (at seq <paramref name="joinedAt"/>) or leaves it.</summary>
-    [Alias("SetMembership")] Task SetMembershipAsync(string conversation, bool member, long joinedAt);
+    /// <summary>Called by a conversation when this user joins (at seq <paramref name="joinedAt"/>) or leaves it, on the
+    /// action of <paramref name="by"/>. A join by another user is refused with blocked when this user blocks them, and
+    /// with limit_exceeded past the share of this user's list that others may fill, or that one other user may fill.</summary>
+    [Alias("SetMembership")] Task SetMembershipAsync(string conversation, bool member, long joinedAt, string by);
 
     /// <summary>Conversation id → the seq when this user joined; a new device starts delivery there.</summary>
     [AlwaysInterleave, Alias("GetJoinedAt")] Task<IReadOnlyDictionary<string, long>> GetJoinedAtAsync();

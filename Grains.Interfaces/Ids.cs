@@ -7,14 +7,15 @@ public static partial class Ids
 {
     public const string SystemUser = "system";
 
-    [GeneratedRegex("^[a-z0-9_.-]{1,64}$")]
+    // Anchored with \z, not $: $ also matches before a final newline, and "system\n" would pass for a user id.
+    [GeneratedRegex("^[a-z0-9_.-]{1,64}\\z")]
     private static partial Regex UserPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}\\z")]
     private static partial Regex DevicePattern();
 
     // Group ids are "g-" + 32 hex; direct ids are "d:" + two user ids; ':' cannot occur in a user id.
-    [GeneratedRegex("^(g-[a-f0-9]{32}|d:[a-z0-9_.-]{1,64}:[a-z0-9_.-]{1,64})$")]
+    [GeneratedRegex("^(g-[a-f0-9]{32}|d:[a-z0-9_.-]{1,64}:[a-z0-9_.-]{1,64})\\z")]
     private static partial Regex ConversationPattern();
 
     public static bool IsValidUser(string? id) => id is not null && UserPattern().IsMatch(id);

@@ -11,8 +11,13 @@ public sealed class ChatLimits
     /// <summary>Devices one user may register.</summary>
     public int MaxDevicesPerUser { get; set; } = 10;
 
-    /// <summary>Conversations one user may be a member of.</summary>
+    /// <summary>Conversations one user may be a member of by its own doing; as many again may be ones that other users
+    /// put it in (creating a group with it, adding it, opening a direct conversation with it).</summary>
     public int MaxConversationsPerUser { get; set; } = 10_000;
+
+    /// <summary>Conversations that any one other user may put a user in, so that nobody can fill someone else's list.
+    /// 0: only the user itself and the system can.</summary>
+    public int MaxConversationsFromOneUser { get; set; } = 100;
 
     /// <summary>Contacts (and blocked users) one user may have.</summary>
     public int MaxContactsPerUser { get; set; } = 5_000;

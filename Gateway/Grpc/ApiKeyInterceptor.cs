@@ -50,7 +50,8 @@ public sealed class ApiKeyInterceptor(IOptionsMonitor<GrpcOptions> options, ILog
     {
         if (OpenPrefixes.Any(p => context.Method.StartsWith(p, StringComparison.Ordinal)))
             return;
-        // With mutual TLS, Kestrel only lets a client certificate through once it chained to the configured CA.
+        // With mutual TLS, Kestrel only lets a client certificate through once ClientCertificates accepted it
+        // (issued for client authentication, chaining to the configured CA).
         if (context.GetHttpContext().Connection.ClientCertificate is not null)
             return;
         var keys = options.CurrentValue.ApiKeys;

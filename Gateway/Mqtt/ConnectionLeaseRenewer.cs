@@ -29,6 +29,9 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
                             case LeaseStatus.Superseded:
                                 await connections.CloseAsync(c.ClientId, c.ConnectionId, takenOver: true);
                                 break;
+                            case LeaseStatus.Ended:
+                                await connections.CloseAsync(c.ClientId, c.ConnectionId, takenOver: false);
+                                break;
                         }
                     }
                     catch (Exception ex)

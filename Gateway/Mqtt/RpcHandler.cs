@@ -16,6 +16,9 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
         JsonNode reply;
         try
         {
+            // A session can outlive the disabling of its account until its next lease renewal.
+            if (!await grains.GetGrain<IUserGrain>(c.User).IsActiveAsync())
+                throw new ImException(ErrorCodes.Disabled, $"user '{c.User}' is disabled");
             reply = Wire.ReplyOk(rid, await InvokeAsync(c, method, args));
         }
         catch (ImException ex)

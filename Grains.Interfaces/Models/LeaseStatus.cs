@@ -12,4 +12,7 @@ public enum LeaseStatus
 
     /// <summary>A newer connection replaced this one: the gateway should close it.</summary>
     Superseded = 2,
+
+    /// <summary>The server ended the session (the account was disabled): the gateway should close it.</summary>
+    Ended = 3,
 }

@@ -26,11 +26,14 @@ public sealed class ConversationGrain(
 
     // Null until read from the store: after a failed append we cannot know whether it committed.
     private long? _lastSeq;
-    private bool _readMarksDirty;
-    private IGrainTimer? _flushTimer;
+    private DeferredWrite? _readMarkWrite;
 
     private string Id => this.GetPrimaryKeyString();
     private ConversationState S => state.State;
+
+    // Read marks are written within a second, not per mark: a big group marks often, and a mark lost in a crash
+    // is only re-sent by the client later.
+    private DeferredWrite ReadMarkWrite => _readMarkWrite ??= new(this, state.WriteStateAsync, ReadMarkFlushDelay);
 
     public override async Task OnActivateAsync(CancellationToken ct)
     {
@@ -51,7 +54,7 @@ public sealed class ConversationGrain(
         if (S.Created)
         {
             // Idempotent, and a repair: a user whose list missed this conversation (a failed call) gets it now.
-            await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+            await Task.WhenAll(S.Members.Keys.Select(u => User(u).SetMembershipAsync(Id, true, 0, by)));
             return Info();
         }
         if (S.BlockedBy.Count > 0)
@@ -59,7 +62,7 @@ public sealed class ConversationGrain(
         await RequireActiveUsersAsync([a, b]);
 
         // The users' lists first: if this fails, nothing exists yet, and a retry starts over.
-        await JoinAsync([a, b], 0);
+        await JoinAsync([a, b], 0, by);
         S.Created = true;
         S.Kind = ConversationKind.Direct;
         S.CreatedAt = DateTimeOffset.UtcNow;
@@ -85,7 +88,7 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"a group has at most {_limits.MaxGroupMembers} members ({all.Count} asked)");
         await RequireActiveUsersAsync(all);
 
-        await JoinAsync(all, 0);
+        await JoinAsync(all, 0, owner);
         S.Created = true;
         S.Kind = ConversationKind.Group;
         S.Title = title;
@@ -108,6 +111,9 @@ public sealed class ConversationGrain(
             ? new ConversationSummary(Id, S.Kind, S.Title, _lastSeq ?? 0, S.ReadMarks.GetValueOrDefault(user))
             : null);
 
+    public Task<long?> GetJoinPointAsync(string user) =>
+        Task.FromResult(S.Created && S.Members.ContainsKey(user) ? S.JoinedAt.GetValueOrDefault(user) : (long?)null);
+
     public async Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users)
     {
         RequireGroup();
@@ -116,7 +122,7 @@ public sealed class ConversationGrain(
         // Members asked for again may have missed their list entry (a failed call): a repeat repairs it.
         var again = users.Distinct().Where(S.Members.ContainsKey).ToList();
         if (again.Count > 0)
-            await Task.WhenAll(again.Select(u => User(u).SetMembershipAsync(Id, true, 0)));
+            await Task.WhenAll(again.Select(u => User(u).SetMembershipAsync(Id, true, 0, by)));
         foreach (var u in added)
             Ids.RequireUser(u, "member");
         if (S.Members.Count + added.Count > _limits.MaxGroupMembers)
@@ -126,9 +132,12 @@ public sealed class ConversationGrain(
         await RequireActiveUsersAsync(added);
 
         var joinedAt = await LastSeqAsync();
-        await JoinAsync(added, joinedAt);
+        await JoinAsync(added, joinedAt, by);
         foreach (var u in added)
+        {
             S.Members[u] = MemberRole.Member;
+            S.JoinedAt[u] = joinedAt;
+        }
         await state.WriteStateAsync();
         foreach (var u in added)
             Broadcast(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
@@ -202,11 +211,17 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
+        // Asked on every send: a session of a disabled account can outlive the disabling until its next lease renewal.
+        if (from != Ids.SystemUser && !await User(from).IsActiveAsync())
+            throw new ImException(ErrorCodes.Disabled, $"user '{from}' is disabled");
 
+        // The tail first: after an append whose outcome was unknown it is reloaded from the store, and the
+        // dedup window with it, so a retry finds the message if that append did commit.
+        var last = await LastSeqAsync();
         if (_recent.Find(from, clientMessageId) is { } storedSeq)
             return new SendResult((await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0], Duplicate: true);
 
-        var seq = await LastSeqAsync() + 1;
+        var seq = last + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now);
         try
@@ -246,10 +261,7 @@ public sealed class ConversationGrain(
         if (seq <= S.ReadMarks.GetValueOrDefault(user))
             return;
         S.ReadMarks[user] = seq;
-        // Written within a second, not per mark: a big group marks often, and a mark lost in a crash is
-        // only re-sent by the client later.
-        _readMarksDirty = true;
-        _flushTimer ??= this.RegisterGrainTimer(FlushReadMarksAsync, ReadMarkFlushDelay, Timeout.InfiniteTimeSpan);
+        ReadMarkWrite.Changed();
         // In a big group, telling every member of every mark is quadratic: there only the reader's other
         // devices hear of it, and members ask for the marks (conv.reads) when they want them.
         var evt = new ConversationEvent(EventTypes.Read, Id, user, seq);
@@ -264,21 +276,8 @@ public sealed class ConversationGrain(
         return Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(S.ReadMarks));
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
-    {
-        if (_readMarksDirty)
-            await state.WriteStateAsync(ct);
-    }
-
-    private async Task FlushReadMarksAsync(CancellationToken ct)
-    {
-        _flushTimer?.Dispose();
-        _flushTimer = null;
-        if (!_readMarksDirty)
-            return;
-        _readMarksDirty = false;
-        await state.WriteStateAsync(ct);
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
+        _readMarkWrite?.FlushAsync(ct) ?? Task.CompletedTask;
 
     public Task MarkDeliveredAsync(string user, long seq)
     {
@@ -338,22 +337,23 @@ public sealed class ConversationGrain(
             Broadcast(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
         // The users' lists first: should that fail, they stay members rather than go on replaying a
         // conversation they no longer belong to.
-        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0)));
+        await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0, by)));
         foreach (var u in users)
         {
             S.Members.Remove(u);
             S.ReadMarks.Remove(u);
+            S.JoinedAt.Remove(u);
         }
         await state.WriteStateAsync();
     }
 
-    /// <summary>Puts the conversation on each user's list, all or none: a user left with the entry but not a
-    /// member would have its devices replay a conversation it does not belong to.</summary>
-    private async Task JoinAsync(IReadOnlyCollection<string> users, long joinedAt)
+    /// <summary>Puts the conversation on each user's list, on the action of <paramref name="by"/>, all or none: a
+    /// user's list should name only conversations it belongs to (the devices ask the conversation all the same).</summary>
+    private async Task JoinAsync(IReadOnlyCollection<string> users, long joinedAt, string by)
     {
         try
         {
-            await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt)));
+            await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, true, joinedAt, by)));
         }
         catch
         {
@@ -361,7 +361,7 @@ public sealed class ConversationGrain(
             {
                 try
                 {
-                    await User(u).SetMembershipAsync(Id, false, 0);
+                    await User(u).SetMembershipAsync(Id, false, 0, by);
                 }
                 catch (Exception ex)
                 {

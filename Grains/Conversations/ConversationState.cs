@@ -20,4 +20,7 @@ public sealed class ConversationState
     [Id(5)] public HashSet<string> BlockedBy { get; set; } = [];
 
     [Id(6)] public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Members who joined after the creation → the seq when they (last) joined; delivery starts after it.</summary>
+    [Id(7)] public Dictionary<string, long> JoinedAt { get; set; } = [];
 }

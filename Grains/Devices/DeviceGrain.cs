@@ -32,8 +32,7 @@ public sealed class DeviceGrain(
     private string? _connectionId;
     private DateTime _lastTouch;
     private IGrainTimer? _leaseTimer;
-    private IGrainTimer? _flushTimer;
-    private bool _cursorsDirty;
+    private DeferredWrite? _cursorWrite;
 
     // Deliveries handed to the gateway and not yet acknowledged, held below the window so that a long
     // backlog is paced by the device's acks instead of overflowing the gateway's per-device limit.
@@ -47,9 +46,14 @@ public sealed class DeviceGrain(
     private readonly Dictionary<string, long> _sent = [];
     private Dictionary<string, long> _joinedAt = [];
 
+    // Conversations whose own member list confirmed, on this connection, that this user may read them from _sent.
+    private readonly HashSet<string> _confirmed = [];
+
     private (string User, string Device)? _parts;
 
     private string Key => this.GetPrimaryKeyString();
+
+    private DeferredWrite CursorWrite => _cursorWrite ??= new(this, state.WriteStateAsync, CursorFlushDelay);
 
     private (string User, string Device) Parts => _parts ??= ParseKey(Key);
 
@@ -65,7 +69,18 @@ public sealed class DeviceGrain(
     {
         var (user, device) = Parts;
         var userGrain = GrainFactory.GetGrain<IUserGrain>(user);
-        await userGrain.RegisterDeviceAsync(device);
+        try
+        {
+            await userGrain.RegisterDeviceAsync(device);
+        }
+        catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
+        {
+            // Also what the gateway hears when it binds a connection again after this grain was reactivated:
+            // the account is disabled, so that connection (and any this grain still holds) ends.
+            _ = gateway.CloseAsync(Key, connectionId, takenOver: false);
+            await EndConnectionAsync();
+            throw;
+        }
 
         // A newer connection wins: the gateway of the older one (maybe half-open after a network switch) drops it.
         if (_gateway is not null && _connectionId != connectionId)
@@ -74,6 +89,7 @@ public sealed class DeviceGrain(
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
         _sent.Clear();
+        _confirmed.Clear();
         _inFlight = 0;
         _windowFull = false;
         _leaseTimer ??= this.RegisterGrainTimer(CheckLeaseAsync, ConnectionLease / 3, ConnectionLease / 3);
@@ -99,9 +115,19 @@ public sealed class DeviceGrain(
         if (connectionId != _connectionId)
             return LeaseStatus.Superseded;
         _lastTouch = DateTime.UtcNow;
-        // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; it then forwarded
-        // nothing to this device for a while, so catch up from the store.
-        if (await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true) && !_windowFull)
+        bool reasserted;
+        try
+        {
+            // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; it then forwarded
+            // nothing to this device for a while, so catch up from the store.
+            reasserted = await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true);
+        }
+        catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
+        {
+            await EndConnectionAsync();
+            return LeaseStatus.Ended;
+        }
+        if (reasserted && !_windowFull)
             await PumpAsync();
         return LeaseStatus.Current;
     }
@@ -118,8 +144,7 @@ public sealed class DeviceGrain(
             if (seq > _sent.GetValueOrDefault(conversation, Cursor(conversation)) || seq <= Cursor(conversation))
                 continue;
             state.State.Cursors[conversation] = seq;
-            _cursorsDirty = true;
-            _flushTimer ??= this.RegisterGrainTimer(FlushCursorsAsync, CursorFlushDelay, Timeout.InfiniteTimeSpan);
+            CursorWrite.Changed();
             if (conversation.StartsWith("d:", StringComparison.Ordinal)) // delivered marks exist in direct conversations only
                 _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
         }
@@ -150,10 +175,24 @@ public sealed class DeviceGrain(
             var first = Math.Max(joinedAt, Cursor(conversation));
             var end = first + limit; // seqs have no gaps: the window is the first `limit` messages after the cursor
             var from = conversation == resume?.Conversation ? Math.Max(first, resume.Seq) : first;
+            var membershipChecked = false;
             while (from < end)
             {
                 var want = (int)Math.Min(Math.Min(ReplayPage, end - from), Math.Max(budget, 0) / WireSize.Minimum + 1);
                 var page = await store.ReadAfterAsync(conversation, from, want);
+                // The conversation decides membership, asked only when there is something to return: asking every
+                // conversation would activate them all.
+                if (page.Count > 0 && !membershipChecked)
+                {
+                    membershipChecked = true;
+                    if (await JoinPointAsync(conversation) is not { } since)
+                        break; // a stray list entry: not a member, nothing of it
+                    if (since > from)
+                    {
+                        (from, end) = (since, since + limit);
+                        continue;
+                    }
+                }
                 foreach (var m in page)
                 {
                     if (!IsOwn(m))
@@ -192,6 +231,9 @@ public sealed class DeviceGrain(
             return; // offline: the message waits in the store until the device reconnects
         if (!_joinedAt.ContainsKey(message.Conversation))
             _joinedAt[message.Conversation] = message.Seq - 1; // joined after this connection began
+        // A gap may hide a removal and a re-add: what lies in it is read only after the conversation confirms again.
+        if (_sent.TryGetValue(message.Conversation, out var sent) && message.Seq > sent + 1)
+            _confirmed.Remove(message.Conversation);
         if (_windowFull)
             return; // it waits in the store; acks resume delivery from there
         if (!await CatchUpAsync(message.Conversation, message.Seq - 1) || _windowFull)
@@ -206,14 +248,10 @@ public sealed class DeviceGrain(
 
     public async Task EndSessionAsync(bool forget)
     {
-        if (_gateway is not null)
-        {
-            _ = _gateway.CloseAsync(Key, _connectionId!, takenOver: false);
-            await GoOfflineAsync();
-        }
+        await EndConnectionAsync();
         if (forget)
         {
-            _cursorsDirty = false;
+            CursorWrite.Forget();
             await state.ClearStateAsync();
         }
     }
@@ -232,17 +270,16 @@ public sealed class DeviceGrain(
         return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
-    {
-        if (_cursorsDirty)
-            await state.WriteStateAsync(ct);
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
+        _cursorWrite?.FlushAsync(ct) ?? Task.CompletedTask;
 
     /// <summary>Catches every conversation up from the store, as far as the delivery window allows.</summary>
     private async Task PumpAsync()
     {
-        // Read afresh each time: a conversation the user left since must not be caught up any more.
+        // Read afresh each time: a conversation the user left since must not be caught up any more. The list only
+        // says where to look; each conversation confirms again before its stored messages are read out.
         _joinedAt = new Dictionary<string, long>(await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync());
+        _confirmed.Clear();
         foreach (var conversation in _joinedAt.Keys)
         {
             if (!await CatchUpAsync(conversation, long.MaxValue) || _windowFull)
@@ -269,6 +306,18 @@ public sealed class DeviceGrain(
             var page = await store.ReadAfterAsync(conversation, from, (int)Math.Min(Math.Min(ReplayPage, room), upTo - from));
             if (page.Count == 0)
                 return true;
+            if (!_confirmed.Contains(conversation))
+            {
+                // Asked only when there is something to deliver: asking every conversation would activate them all.
+                if (await JoinPointAsync(conversation) is not { } since)
+                    return true; // on the user's list but not a member (a join or leave that failed half-way)
+                _confirmed.Add(conversation);
+                if (since > from)
+                {
+                    _sent[conversation] = from = since; // re-added since: nothing from its time away
+                    continue;
+                }
+            }
             if (!await DeliverAsync(conversation, page))
                 return false;
             from = page[^1].Seq;
@@ -302,13 +351,26 @@ public sealed class DeviceGrain(
         return true;
     }
 
+    private Task<long?> JoinPointAsync(string conversation) =>
+        GrainFactory.GetGrain<IConversationGrain>(conversation).GetJoinPointAsync(Parts.User);
+
     private bool IsOwn(MessageRecord m) => m.From == Parts.User && m.Device == Parts.Device;
+
+    /// <summary>Closes the current connection, if any, from the server side.</summary>
+    private async Task EndConnectionAsync()
+    {
+        if (_gateway is null)
+            return;
+        _ = _gateway.CloseAsync(Key, _connectionId!, takenOver: false);
+        await GoOfflineAsync();
+    }
 
     private async Task GoOfflineAsync()
     {
         _gateway = null;
         _connectionId = null;
         _sent.Clear();
+        _confirmed.Clear();
         _leaseTimer?.Dispose();
         _leaseTimer = null;
         await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, false);
@@ -321,16 +383,6 @@ public sealed class DeviceGrain(
             log.LogInformation("Connection of {Device} was not renewed; taking the device offline", Key);
             await GoOfflineAsync();
         }
-    }
-
-    private async Task FlushCursorsAsync(CancellationToken ct)
-    {
-        _flushTimer?.Dispose();
-        _flushTimer = null;
-        if (!_cursorsDirty)
-            return;
-        _cursorsDirty = false;
-        await state.WriteStateAsync(ct);
     }
 
     private long Cursor(string conversation) => state.State.Cursors.GetValueOrDefault(conversation);

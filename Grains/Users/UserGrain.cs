@@ -58,7 +58,8 @@ public sealed class UserGrain(
         await state.WriteStateAsync();
         if (disabled)
         {
-            foreach (var device in _onlineDevices)
+            // Every registered device, not only those known online here: after a reactivation this grain knows none.
+            foreach (var device in S.Devices.Union(_onlineDevices))
                 _ = Device(device).EndSessionAsync(forget: false);
         }
     }
@@ -71,6 +72,7 @@ public sealed class UserGrain(
     public async Task RegisterDeviceAsync(string device)
     {
         RequireCreated();
+        RequireEnabled();
         Ids.RequireDevice(device);
         if (S.Devices.Contains(device))
             return;
@@ -100,13 +102,28 @@ public sealed class UserGrain(
     public Task<IReadOnlyDictionary<string, long>> GetJoinedAtAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(S.Conversations));
 
-    public async Task SetMembershipAsync(string conversation, bool member, long joinedAt)
+    public async Task SetMembershipAsync(string conversation, bool member, long joinedAt, string by)
     {
-        if (member && !S.Conversations.ContainsKey(conversation) && S.Conversations.Count >= limits.Value.MaxConversationsPerUser)
-            throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' is in {S.Conversations.Count} conversations (limit {limits.Value.MaxConversationsPerUser})");
-        var changed = member ? S.Conversations.TryAdd(conversation, joinedAt) : S.Conversations.Remove(conversation);
-        if (changed)
-            await state.WriteStateAsync();
+        if (!member)
+        {
+            if (S.Conversations.Remove(conversation))
+            {
+                S.AddedBy.Remove(conversation);
+                await state.WriteStateAsync();
+            }
+            return;
+        }
+        if (S.Conversations.ContainsKey(conversation))
+            return;
+        var byOther = by != UserId && by != Ids.SystemUser;
+        if (byOther)
+            RequireMayBePutInBy(by);
+        else
+            RequireRoomOfMyOwn();
+        S.Conversations[conversation] = joinedAt;
+        if (byOther)
+            S.AddedBy[conversation] = by;
+        await state.WriteStateAsync();
     }
 
     public async Task AddContactAsync(string user)
@@ -200,6 +217,8 @@ public sealed class UserGrain(
 
     public async Task<bool> SetDeviceOnlineAsync(string device, bool online)
     {
+        if (online)
+            RequireEnabled(); // asked by every lease renewal too, so no session of a disabled account lasts
         var before = VisibleStatus;
         var changed = online ? _onlineDevices.Add(device) : _onlineDevices.Remove(device);
         if (!changed)
@@ -273,6 +292,33 @@ public sealed class UserGrain(
     {
         if (!S.Created)
             throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' does not exist");
+    }
+
+    private void RequireRoomOfMyOwn()
+    {
+        var own = S.Conversations.Count - S.AddedBy.Count;
+        if (own >= limits.Value.MaxConversationsPerUser)
+            throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' is in {own} conversations (limit {limits.Value.MaxConversationsPerUser})");
+    }
+
+    /// <summary>Others fill only their own share of this user's list, each of them a little of it, and not at all when
+    /// blocked: nobody can lock a user out of conversations by putting it in groups and leaving them.</summary>
+    private void RequireMayBePutInBy(string other)
+    {
+        if (S.Blocked.Contains(other))
+            throw new ImException(ErrorCodes.Blocked, $"'{UserId}' blocks '{other}'");
+        var l = limits.Value;
+        if (S.AddedBy.Count >= l.MaxConversationsPerUser)
+            throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' is in {S.AddedBy.Count} conversations that others put it in (limit {l.MaxConversationsPerUser})");
+        var fromOther = S.AddedBy.Values.Count(a => a == other);
+        if (fromOther >= l.MaxConversationsFromOneUser)
+            throw new ImException(ErrorCodes.LimitExceeded, $"'{other}' has put '{UserId}' in {fromOther} conversations (limit {l.MaxConversationsFromOneUser})");
+    }
+
+    private void RequireEnabled()
+    {
+        if (S.Disabled)
+            throw new ImException(ErrorCodes.Disabled, $"user '{UserId}' is disabled");
     }
 
     private void RequireStrong(string password)

@@ -29,4 +29,10 @@ public sealed class UserState
     [Id(9)] public string Status { get; set; } = "online";
     [Id(10)] public string? StatusText { get; set; }
     [Id(11)] public DateTimeOffset? LastSeen { get; set; }
+
+    /// <summary>Conversation id → the other user who put this user in it (a group's creator, an adder, the opener of a
+    /// direct conversation); absent when it was this user's own doing or the system's. Both shares of
+    /// <see cref="Conversations"/> are capped by <see cref="ChatLimits.MaxConversationsPerUser"/>, and each other user's
+    /// by <see cref="ChatLimits.MaxConversationsFromOneUser"/>.</summary>
+    [Id(12)] public Dictionary<string, string> AddedBy { get; set; } = [];
 }

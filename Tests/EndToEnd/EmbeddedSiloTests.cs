@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using ImOrleans.Models;
 using ImOrleans.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -72,6 +73,77 @@ public sealed class EmbeddedSiloTests
             var next = await client.Client.GetGrain<IConversationGrain>(conv).SendAsync(a, "dev0", "after-crash", "still here");
             Assert.AreEqual(history.Count + 1, next.Message.Seq);
         }
+    }
+
+    [TestMethod]
+    public async Task CursorsAndReadMarksWrittenByTheirTimersSurviveSigkill()
+    {
+        var data = TempDirectory.Create("e2e");
+        string alice = Unique.User("a"), bob = Unique.User("b"), conv;
+
+        var silo = await SiloProcess.StartAsync(data);
+        try
+        {
+            foreach (var u in new[] { alice, bob })
+                await RegisterAsync(silo, u);
+            var alicePhone = await MqttTestClient.ConnectAsync(silo.MqttPort, alice, "phone", Chat.Password);
+            var bobPhone = await MqttTestClient.ConnectAsync(silo.MqttPort, bob, "phone", Chat.Password);
+            conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+            for (var i = 1; i <= 3; i++)
+                Assert.IsTrue((await alicePhone.SendAsync(conv, $"m{i}", $"{i}")).IsSuccess);
+            await Eventually.TrueAsync(() => bobPhone.Messages(conv).Count == 3, "bob's phone gets (and acknowledges) all three");
+            Assert.IsTrue((await bobPhone.PublishAsync($"c/{conv}/r", new { seq = 2 })).IsSuccess);
+
+            // Nothing deactivates the grains: only their flush timers can put these on disk before the kill.
+            await Eventually.TrueAsync(async () =>
+                    await GrainStateOnDiskAsync(data, $"\"Cursors\":\\{{[^}}]*\"{Regex.Escape(conv)}\":3\\b")
+                    && await GrainStateOnDiskAsync(data, $"\"ReadMarks\":\\{{[^}}]*\"{Regex.Escape(bob)}\":2\\b"),
+                "bob's cursor (3) and read mark (2) written to grains.db by their timers", 15_000);
+            await silo.KillAsync();
+            alicePhone.Abort();
+            bobPhone.Abort();
+        }
+        finally
+        {
+            await silo.DisposeAsync();
+        }
+
+        await using (var restarted = await SiloProcess.StartAsync(data))
+        {
+            await using var alicePhone = await MqttTestClient.ConnectAsync(restarted.MqttPort, alice, "phone", Chat.Password);
+            await using var bobPhone = await MqttTestClient.ConnectAsync(restarted.MqttPort, bob, "phone", Chat.Password);
+            Assert.IsTrue((await alicePhone.SendAsync(conv, "m4", "4")).IsSuccess);
+
+            // Replay comes before live traffic: had the cursor been lost, 1-3 would arrive before 4.
+            await bobPhone.WaitForAsync("m", m => (long?)m["seq"] == 4, "the message sent after the restart");
+            CollectionAssert.AreEqual(new long[] { 4 }, bobPhone.Messages(conv).Select(m => (long)m["seq"]!).ToArray(),
+                "acknowledged messages are not delivered again");
+            var entry = (await bobPhone.CallAsync("conv.list"))!["conversations"]!.AsArray().Single()!;
+            Assert.AreEqual(2, (long)entry["readSeq"]!, "the read mark survived");
+        }
+    }
+
+    private static async Task RegisterAsync(SiloProcess silo, string user)
+    {
+        var r = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(GatewayFixture.Http,
+            $"{silo.HttpBase}/v1/auth/register", new { user, password = Chat.Password });
+        Assert.AreEqual(System.Net.HttpStatusCode.Created, r.StatusCode);
+    }
+
+    /// <summary>Whether some grain's stored state (Orleans writes it as JSON) matches <paramref name="pattern"/>.</summary>
+    private static async Task<bool> GrainStateOnDiskAsync(string data, string pattern)
+    {
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(data, "grains.db")};Mode=ReadOnly");
+        await db.OpenAsync();
+        await using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT CAST(PayloadBinary AS TEXT) FROM OrleansStorage WHERE PayloadBinary IS NOT NULL";
+        await using var rows = await cmd.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            if (Regex.IsMatch(rows.GetString(0), pattern))
+                return true;
+        }
+        return false;
     }
 
     [TestMethod]

@@ -189,6 +189,23 @@ public sealed class ConversationGrainTests
     }
 
     [TestMethod]
+    public async Task RetryAfterAnAppendThatCommittedButFailedReturnsTheStoredMessage()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        await Conv(id).SendAsync(a, "phone", "m1", "before");
+        FaultyMessageStore.FailNextAppendAfterCommit(id);
+
+        await Chat.RefusedAsync(() => Conv(id).SendAsync(a, "phone", "m2", "outcome unknown"), ErrorCodes.Unavailable);
+        var retry = await Conv(id).SendAsync(a, "phone", "m2", "outcome unknown");
+
+        Assert.IsTrue(retry.Duplicate, "the retry finds the message the failed append stored");
+        Assert.AreEqual(2, retry.Message.Seq);
+        CollectionAssert.AreEqual(new[] { "m1", "m2" }, (await Conv(id).HistoryAsync(a, new HistoryQuery())).Select(m => m.Id).ToArray(),
+            "stored once");
+    }
+
+    [TestMethod]
     public async Task ConcurrentSendersGetContiguousSeqsAndEachSendIsAnsweredOnce()
     {
         var owner = await Chat.NewUserAsync(_grains);
@@ -263,11 +280,63 @@ public sealed class ConversationGrainTests
     }
 
     [TestMethod]
+    public async Task OneUserCanPutAnotherInOnlyAFewConversations()
+    {
+        var (attacker, victim) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        for (var i = 0; i < ClusterFixture.MaxConversationsFromOneUser; i++)
+        {
+            var id = await Chat.NewGroupAsync(_grains, attacker, victim);
+            await Conv(id).LeaveAsync(attacker); // the group passes to the victim, and stays on its list
+        }
+
+        await Chat.RefusedAsync(() => Chat.NewGroupAsync(_grains, attacker, victim), ErrorCodes.LimitExceeded);
+
+        Assert.HasCount(ClusterFixture.MaxConversationsFromOneUser, await _grains.GetGrain<IUserGrain>(victim).GetJoinedAtAsync());
+        await Chat.NewGroupAsync(_grains, await Chat.NewUserAsync(_grains), victim); // someone else still can
+    }
+
+    [TestMethod]
+    public async Task ConversationsOthersPutAUserInNeverStopItsOwn()
+    {
+        var victim = await Chat.NewUserAsync(_grains);
+        for (var filled = 0; filled < ClusterFixture.MaxConversationsPerUser;)
+        {
+            var other = await Chat.NewUserAsync(_grains);
+            for (var i = 0; i < ClusterFixture.MaxConversationsFromOneUser && filled < ClusterFixture.MaxConversationsPerUser; i++, filled++)
+                await Chat.NewGroupAsync(_grains, other, victim);
+        }
+        var stranger = await Chat.NewUserAsync(_grains);
+        await Chat.RefusedAsync(() => Chat.NewGroupAsync(_grains, stranger, victim), ErrorCodes.LimitExceeded);
+
+        var own = await Chat.NewGroupAsync(_grains, victim);
+        var direct = await Chat.NewDirectAsync(_grains, victim, stranger);
+
+        var joined = await _grains.GetGrain<IUserGrain>(victim).GetJoinedAtAsync();
+        Assert.IsTrue(joined.ContainsKey(own) && joined.ContainsKey(direct), "the victim still creates and opens conversations");
+    }
+
+    [TestMethod]
+    public async Task NobodyAddsAUserToAGroupWhomItBlocks()
+    {
+        var (owner, blocker, other) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        await _grains.GetGrain<IUserGrain>(blocker).BlockAsync(owner);
+
+        await Chat.RefusedAsync(() => Conv(Ids.NewGroup()).CreateGroupAsync(owner, null, [other, blocker]), ErrorCodes.Blocked);
+        var id = await Chat.NewGroupAsync(_grains, owner, other);
+        await Chat.RefusedAsync(() => Conv(id).AddMembersAsync(owner, [blocker]), ErrorCodes.Blocked);
+
+        Assert.HasCount(1, (await _grains.GetGrain<IUserGrain>(other).GetJoinedAtAsync()).Keys, "the refused creation left nothing on other's list");
+        Assert.IsEmpty(await _grains.GetGrain<IUserGrain>(blocker).GetJoinedAtAsync());
+        await Conv(id).SetRoleAsync(owner, other, MemberRole.Admin);
+        await Conv(id).AddMembersAsync(other, [blocker]); // someone it does not block can
+    }
+
+    [TestMethod]
     public async Task JoinRefusedForOneUserLeavesNoOtherUserWithAStrayEntry()
     {
         var (owner, busy, fresh) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
-        for (var i = 0; i < ClusterFixture.MaxConversationsPerUser; i++)
-            await Chat.NewGroupAsync(_grains, busy);
+        for (var i = 0; i < ClusterFixture.MaxConversationsFromOneUser; i++)
+            await Chat.NewGroupAsync(_grains, owner, busy);
         var id = await Chat.NewGroupAsync(_grains, owner);
 
         await Chat.RefusedAsync(() => Conv(id).AddMembersAsync(owner, [fresh, busy]), ErrorCodes.LimitExceeded);

@@ -1,3 +1,4 @@
+using ImOrleans.Models;
 using ImOrleans.Tests.Infrastructure;
 
 namespace ImOrleans.Tests.Grains;
@@ -41,6 +42,8 @@ public sealed class UserGrainTests
     [DataRow("has space")]
     [DataRow("slash/y")]
     [DataRow("system")]
+    [DataRow("system\n")] // '$' would match before a final newline, and this one would pass for the system
+    [DataRow("alice\n")]
     public async Task BadOrReservedUserIdIsRefused(string id) =>
         await Chat.RefusedAsync(() => _grains.GetGrain<IUserGrain>(id).CreateAsync(Chat.Password), ErrorCodes.InvalidId);
 
@@ -95,6 +98,7 @@ public sealed class UserGrainTests
     [DataRow("has space")]
     [DataRow("a/b")]
     [DataRow("")]
+    [DataRow("phone\n")]
     public async Task BadDeviceIdIsRefused(string device)
     {
         var user = await Chat.NewUserAsync(_grains);
@@ -138,6 +142,43 @@ public sealed class UserGrainTests
         await Eventually.TrueAsync(() => gw.Closed.Contains(Ids.DeviceKey(b, "dev0")), "the removed device's session is closed");
         await Eventually.TrueAsync(async () => (await _grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(b, "dev0")).GetCursorsAsync()).Count == 0, "cursors forgotten");
         await Chat.RefusedAsync(() => grain.RemoveDeviceAsync("never-had-it"), ErrorCodes.NotFound);
+    }
+
+    [TestMethod]
+    public async Task DisabledAccountIsShutOutAlthoughItsUserGrainForgotItsDevices()
+    {
+        var (user, other) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, user, other);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, user, "phone");
+        var account = _grains.GetGrain<IUserGrain>(user);
+        await account.DeactivateAsync();
+        await Eventually.TrueAsync(async () => (await account.GetPresenceAsync(null)).Status == PresenceStatus.Offline,
+            "the reactivated user grain does not know the phone is online");
+
+        await account.SetDisabledAsync(true);
+
+        await Eventually.TrueAsync(() => gw.Closed.Contains(Ids.DeviceKey(user, "phone")), "the phone's session is ended all the same");
+        await Chat.RefusedAsync(() => _grains.GetGrain<IConversationGrain>(id).SendAsync(user, "phone", "m1", "still here"), ErrorCodes.Disabled);
+        await Chat.RefusedAsync(() => gw.ConnectAsync(_grains, user, "laptop"), ErrorCodes.Disabled);
+        await Chat.RefusedAsync(() => account.SetDeviceOnlineAsync("phone", true), ErrorCodes.Disabled); // what a lease renewal asks
+    }
+
+    [TestMethod]
+    public async Task DisabledAccountsConnectionIsRefusedWhenTheGatewayBindsItAgain()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, user, "phone", "conn-1");
+        var device = _grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(user, "phone"));
+        await device.DeactivateAsync();
+        await Eventually.TrueAsync(async () => await device.TouchAsync("conn-1") == LeaseStatus.Unknown, "the reactivated device grain knows no connection");
+
+        await _grains.GetGrain<IUserGrain>(user).SetDisabledAsync(true);
+
+        // What the gateway's lease renewal does with a connection its device grain no longer knows.
+        await Chat.RefusedAsync(() => gw.ConnectAsync(_grains, user, "phone", "conn-1"), ErrorCodes.Disabled);
+        await Eventually.TrueAsync(() => gw.Closed.Contains(Ids.DeviceKey(user, "phone")), "the gateway is told to close the connection");
     }
 
     [TestMethod]

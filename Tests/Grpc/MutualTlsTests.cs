@@ -66,6 +66,20 @@ public sealed class MutualTlsTests
     }
 
     [TestMethod]
+    [DataRow(true, DisplayName = "server certificate")]
+    [DataRow(false, DisplayName = "no extended key usage")]
+    public async Task CertificateOfTheCaThatIsNotForClientAuthenticationIsRefused(bool serverAuth)
+    {
+        using var certificate = Certificates.IssueNotForClients("web-server", serverAuth);
+        var users = Client(certificate, out var channel);
+        using var _ = channel;
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await users.GetUserAsync(new GetUserRequest { User = "nobody" }));
+
+        Assert.AreNotEqual(StatusCode.NotFound, ex.StatusCode, "the call must not reach the service");
+    }
+
+    [TestMethod]
     public async Task CertificateFromAnotherCaIsRefused()
     {
         using var strangers = new TestCertificates("Some other CA");

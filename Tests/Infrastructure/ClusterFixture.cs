@@ -2,12 +2,14 @@ using ImOrleans.Grains;
 using ImOrleans.Grains.Storage;
 using ImOrleans.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 
 namespace ImOrleans.Tests.Infrastructure;
 
 /// <summary>One in-process silo shared by every grain test, on the real embedded storage (SQLite files
-/// in a temp folder), with small limits so that the limit rules can be hit cheaply.</summary>
+/// in a temp folder, the message store wrapped in <see cref="FaultyMessageStore"/>), with small limits so that
+/// the limit rules can be hit cheaply.</summary>
 public static class ClusterFixture
 {
     public const int MaxGroupMembers = 5;
@@ -15,6 +17,7 @@ public static class ClusterFixture
     public const int MaxBodyLength = 100;
     public const int DeliveryWindow = 50;
     public const int MaxConversationsPerUser = 20;
+    public const int MaxConversationsFromOneUser = 3;
     public const int MaxGroupForReadEvents = 2;
     public const int MaxGroupForTypingEvents = 4;
     public const int MaxSyncBytes = 2000;
@@ -34,6 +37,9 @@ public static class ClusterFixture
                 builder.ConfigureSilo((_, silo) =>
                 {
                     silo.AddImGrains(storage);
+                    // Registered last, so the grains get the real store wrapped in one that tests can make fail.
+                    silo.Services.AddSingleton<IMessageStore>(sp => new FaultyMessageStore(
+                        MessageStoreServiceCollectionExtensions.Create(storage, sp.GetRequiredService<ILoggerFactory>())));
                     silo.Services.Configure<ChatLimits>(l =>
                     {
                         l.MaxGroupMembers = MaxGroupMembers;
@@ -41,6 +47,7 @@ public static class ClusterFixture
                         l.MaxBodyLength = MaxBodyLength;
                         l.DeliveryWindow = DeliveryWindow;
                         l.MaxConversationsPerUser = MaxConversationsPerUser;
+                        l.MaxConversationsFromOneUser = MaxConversationsFromOneUser;
                         l.MaxGroupForReadEvents = MaxGroupForReadEvents;
                         l.MaxGroupForTypingEvents = MaxGroupForTypingEvents;
                         l.MaxSyncBytes = MaxSyncBytes;

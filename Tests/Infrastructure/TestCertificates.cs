@@ -40,13 +40,20 @@ public sealed class TestCertificates : IDisposable
     /// <summary>A client certificate signed by the CA, with its key.</summary>
     public X509Certificate2 IssueClient(string name) => Issue($"CN={name}", serverAuth: false);
 
-    private X509Certificate2 Issue(string subject, bool serverAuth)
+    /// <summary>A certificate signed by the CA, with its key, that is not for client authentication: a server
+    /// certificate (server-authentication usage only), or one with no extended key usage at all.</summary>
+    public X509Certificate2 IssueNotForClients(string name, bool serverAuth) => Issue($"CN={name}", serverAuth, usages: serverAuth);
+
+    private X509Certificate2 Issue(string subject, bool serverAuth, bool usages = true)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [serverAuth ? new Oid("1.3.6.1.5.5.7.3.1") : new Oid("1.3.6.1.5.5.7.3.2")], false));
+        if (usages)
+        {
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+                [serverAuth ? new Oid("1.3.6.1.5.5.7.3.1") : new Oid("1.3.6.1.5.5.7.3.2")], false));
+        }
         if (serverAuth)
         {
             var san = new SubjectAlternativeNameBuilder();

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using ImOrleans.Grains.Storage;
+using ImOrleans.Models;
+
+namespace ImOrleans.Tests.Infrastructure;
+
+/// <summary>The real message store of the grain-test cluster, with one fault a test can arm per conversation: the
+/// next append commits and then throws, as when the reply to a COMMIT is lost and the writer cannot know it succeeded.</summary>
+public sealed class FaultyMessageStore(IMessageStore inner) : IMessageStore
+{
+    private static readonly ConcurrentDictionary<string, bool> CommitThenThrow = new();
+
+    /// <summary>The next append to <paramref name="conversation"/> is stored, and then reported as failed.</summary>
+    public static void FailNextAppendAfterCommit(string conversation) => CommitThenThrow[conversation] = true;
+
+    public BatchStats Stats => inner.Stats;
+
+    public async Task AppendAsync(MessageRecord message, CancellationToken ct = default)
+    {
+        await inner.AppendAsync(message, ct);
+        if (CommitThenThrow.TryRemove(message.Conversation, out _))
+            throw new IOException($"connection lost after committing {message.Conversation}#{message.Seq} (injected by the test)");
+    }
+
+    public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
+
+    public Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default) => inner.GetLastSeqAsync(conversation, ct);
+
+    public Task<IReadOnlyList<MessageRecord>> ReadAfterAsync(string conversation, long afterSeq, int limit, CancellationToken ct = default) =>
+        inner.ReadAfterAsync(conversation, afterSeq, limit, ct);
+
+    public Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default) =>
+        inner.ReadBeforeAsync(conversation, beforeSeq, limit, ct);
+
+    public Task<long> GetHeadPositionAsync(CancellationToken ct = default) => inner.GetHeadPositionAsync(ct);
+
+    public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default) =>
+        inner.ReadFeedAsync(afterPosition, limit, conversation, ct);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
