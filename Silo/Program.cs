@@ -3,6 +3,7 @@ using ImOrleans.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddImHttp();
+builder.AddImTelemetry("imorleans-silo");
 builder.AddImSilo();
 // The embedded default serves clients from this process; cluster silos turn it off (Gateway:Enabled=false).
 var gateway = builder.Configuration.GetValue("Gateway:Enabled", true);
@@ -13,4 +14,5 @@ var app = builder.Build();
 if (gateway)
     app.MapImGateway();
 app.MapImHealth();
+app.MapImMetrics();
 app.Run();

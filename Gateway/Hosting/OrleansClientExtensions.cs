@@ -13,6 +13,7 @@ public static class OrleansClientExtensions
         var postgres = string.Equals(cfg["Storage:Provider"], "PostgreSQL", StringComparison.OrdinalIgnoreCase);
         builder.UseOrleansClient(client =>
         {
+            client.AddActivityPropagation();
             if (postgres)
             {
                 client.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });

@@ -20,6 +20,9 @@ public sealed class DeviceConnection(string user, string device, string connecti
     public bool IsMqtt5 { get; } = isMqtt5;
 
     public AckBatch Acks { get; } = new();
+
+    /// <summary>The protocol version, as metrics tag it.</summary>
+    public string Version => IsMqtt5 ? "5.0" : "3.1.1";
     public MqttSessionStatus? Session { get; set; }
 
     /// <summary>Deliveries handed to the client and not yet acknowledged.</summary>

@@ -46,6 +46,7 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
                 await DisconnectAsync(deviceKey, MqttDisconnectReasonCode.QuotaExceeded);
                 return false;
             }
+            GatewayMetrics.Deliveries.Add(1);
         }
         return true;
     }

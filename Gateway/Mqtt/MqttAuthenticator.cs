@@ -78,6 +78,7 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
 
     private static void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)
     {
+        GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", code.ToString()));
         e.ReasonCode = code;
         e.ReasonString = reason;
     }

@@ -25,12 +25,14 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
     {
         if (drain.IsDraining)
         {
+            GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "draining"));
             connection.Abort(new ConnectionAbortedException("the gateway is shutting down"));
             return;
         }
         if (Interlocked.Increment(ref _pending) > _options.MaxPendingConnections)
         {
             Interlocked.Decrement(ref _pending);
+            GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "pending_cap"));
             _log.LogDebug("Refused {Remote}: {Pending} connections are already waiting for their CONNECT", connection.RemoteEndPoint, Pending);
             connection.Abort(new ConnectionAbortedException("too many connections without CONNECT"));
             return;
@@ -63,6 +65,7 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
             _deadline = new CancellationTokenSource(timeout);
             _deadline.Token.Register(() =>
             {
+                GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "connect_timeout"));
                 guard._log.LogDebug("Closed {Remote}: no CONNECT within {Timeout}", connection.RemoteEndPoint, timeout);
                 connection.Abort(new ConnectionAbortedException("no CONNECT in time"));
             });

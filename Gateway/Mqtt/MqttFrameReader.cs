@@ -68,6 +68,12 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
         return new ReadResult(_buffer.Slice(0, _packetStart - _bufferOffset), result.IsCanceled, isCompleted: true);
     }
 
+    private static MqttProtocolViolationException Malformed(string reason)
+    {
+        GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "malformed"));
+        return new MqttProtocolViolationException(reason);
+    }
+
     /// <summary>Reads a fixed header: false while it is incomplete, the whole packet's length once it is known.</summary>
     private bool TryReadLength(ReadOnlySequence<byte> packet, out long length)
     {
@@ -77,9 +83,9 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
             return false;
         var type = header >> 4;
         if (!_connectSeen && type != 1)
-            throw new MqttProtocolViolationException("the first packet must be a CONNECT");
+            throw Malformed("the first packet must be a CONNECT");
         if (type == 0)
-            throw new MqttProtocolViolationException("packet type 0 is reserved");
+            throw Malformed("packet type 0 is reserved");
         long remaining = 0;
         for (var i = 0; i < 4; i++)
         {
@@ -90,10 +96,10 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
             {
                 length = 2 + i + remaining;
                 if (length > maxPacketBytes)
-                    throw new MqttProtocolViolationException($"a packet of {length} bytes is over the limit of {maxPacketBytes}");
+                    throw Malformed($"a packet of {length} bytes is over the limit of {maxPacketBytes}");
                 return true;
             }
         }
-        throw new MqttProtocolViolationException("the remaining length is longer than four bytes");
+        throw Malformed("the remaining length is longer than four bytes");
     }
 }

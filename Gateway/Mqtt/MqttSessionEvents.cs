@@ -30,6 +30,8 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
             e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500);
         e.SessionItems[ConnectionKey] = connection;
+        GatewayMetrics.Connects.Add(1, GatewayMetrics.Tag("version", connection.Version));
+        GatewayMetrics.Connections.Add(1, GatewayMetrics.Tag("version", connection.Version));
         connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
         connections.Add(connection);
         try
@@ -51,6 +53,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             return;
         connections.Remove(connection.ClientId, connection.ConnectionId);
         connection.Limiter.Dispose();
+        GatewayMetrics.Connections.Add(-1, GatewayMetrics.Tag("version", connection.Version));
         try
         {
             await HandOverAcksAsync(connection); // while the grain still counts them against this connection
@@ -72,7 +75,11 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             || e.PublishPacket.Topic != Topics.Messages(connection.User))
             return Task.CompletedTask;
         connection.Acknowledged();
-        if (TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq) && connection.Acks.Add(conversation, seq))
+        GatewayMetrics.Acks.Add(1);
+        if (!TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq, out var stored))
+            return Task.CompletedTask;
+        GatewayMetrics.DeliveryLatency.Record((DateTimeOffset.UtcNow - stored).TotalMilliseconds);
+        if (connection.Acks.Add(conversation, seq))
             _ = HandOverAcksLaterAsync(connection);
         return Task.CompletedTask;
     }
@@ -99,15 +106,17 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         }
     }
 
-    private static bool TryReadPosition(System.Buffers.ReadOnlySequence<byte> payload, out string conversation, out long seq)
+    private static bool TryReadPosition(System.Buffers.ReadOnlySequence<byte> payload, out string conversation, out long seq, out DateTimeOffset stored)
     {
         conversation = "";
         seq = 0;
+        stored = default;
         try
         {
             using var doc = JsonDocument.Parse(payload);
             conversation = doc.RootElement.GetProperty("conv").GetString() ?? "";
             seq = doc.RootElement.GetProperty("seq").GetInt64();
+            stored = DateTimeOffset.FromUnixTimeMilliseconds(doc.RootElement.GetProperty("ts").GetInt64());
             return conversation.Length > 0;
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)

@@ -24,6 +24,8 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         }
 
         var message = e.ApplicationMessage;
+        using var activity = TelemetryExtensions.Source.StartActivity("mqtt publish", System.Diagnostics.ActivityKind.Server);
+        activity?.SetTag("mqtt.topic.kind", KindOf(message.Topic));
         string? reference = null;
         try
         {
@@ -35,6 +37,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             if (!lease.IsAcquired)
                 throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
             await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
+            GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", KindOf(message.Topic)));
         }
         catch (ImException ex)
         {
@@ -77,6 +80,16 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         }
     }
 
+    /// <summary>The kind of a publish, as metrics tag it.</summary>
+    private static string KindOf(string topic) => topic switch
+    {
+        _ when topic.StartsWith("rpc/", StringComparison.Ordinal) => "rpc",
+        _ when topic.EndsWith("/m", StringComparison.Ordinal) => "message",
+        _ when topic.EndsWith("/r", StringComparison.Ordinal) => "read",
+        _ when topic.EndsWith("/t", StringComparison.Ordinal) => "typing",
+        _ => "presence",
+    };
+
     private static MqttUserProperty Property(string name, long value) =>
         new(name, System.Text.Encoding.UTF8.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory());
 
@@ -89,6 +102,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
 
     private void Refuse(InterceptingPublishEventArgs e, DeviceConnection c, string? reference, string code, string message)
     {
+        GatewayMetrics.PublishesRefused.Add(1, GatewayMetrics.Tag("code", code));
         e.Response.ReasonCode = ReasonCodes.For(code);
         e.Response.ReasonString = message;
         connections.Send(c, Topics.Events(c.User), Wire.Error(reference, code, message));

@@ -55,7 +55,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             await _writeBatch(batch.Select(p => p.Message).ToList(), CancellationToken.None);
+            StoreMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            StoreMetrics.BatchSize.Record(batch.Count);
+            StoreMetrics.MessagesStored.Add(batch.Count);
             Stats.Record(batch.Count);
             foreach (var p in batch)
                 p.Done.TrySetResult();
@@ -77,6 +81,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             try
             {
                 await _writeBatch([p.Message], CancellationToken.None);
+                StoreMetrics.MessagesStored.Add(1);
                 Stats.Record(1);
                 p.Done.TrySetResult();
             }

@@ -21,6 +21,7 @@ public static class SiloHostingExtensions
         var cluster = builder.Configuration.GetSection(SiloClusterOptions.Section).Get<SiloClusterOptions>() ?? new SiloClusterOptions();
         builder.UseOrleans(silo =>
         {
+            silo.AddActivityPropagation(); // one trace from the MQTT publish through the grain calls to each delivery
             silo.AddImGrains(storage);
             silo.Configure<ClusterOptions>(o =>
             {

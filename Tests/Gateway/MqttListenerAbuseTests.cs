@@ -48,6 +48,7 @@ public sealed class MqttListenerAbuseTests
     [DataRow(MqttTransport.WebSocket)]
     public async Task GarbageFromVanishedPeersLeavesTheServerIdleAndServing(MqttTransport transport)
     {
+        var before = await TimeANormalConnectAsync();
         foreach (var frame in Garbage())
         {
             await using var connection = await RawConnection.OpenAsync(_server, transport);
@@ -55,7 +56,10 @@ public sealed class MqttListenerAbuseTests
         }
 
         await AssertIdleAsync("after garbage from peers that hung up");
-        await AssertNormalClientConnectsQuicklyAsync();
+        // Within a second, unless this machine is so loaded that a connect took long before the garbage too:
+        // spinning connections (the bug) made it take 4-10 s.
+        var after = await TimeANormalConnectAsync();
+        Assert.IsLessThan(TimeSpan.FromSeconds(1) + 2 * before, after, $"a normal client gets its CONNACK within a second (it took {before} before)");
     }
 
     [TestMethod]
@@ -217,7 +221,7 @@ public sealed class MqttListenerAbuseTests
         Assert.Fail($"the server still used {used.TotalMilliseconds:F0} ms of CPU per 2 s, 15 s {when}");
     }
 
-    private static async Task AssertNormalClientConnectsQuicklyAsync()
+    private static async Task<TimeSpan> TimeANormalConnectAsync()
     {
         var user = await RegisterAsync();
         // A token, as apps log in: the measured time is the server's, not a deliberately slow password hash's.
@@ -226,7 +230,7 @@ public sealed class MqttListenerAbuseTests
         await using var client = await MqttTestClient.ConnectAsync(_server.MqttPort, user, "phone", token, subscribe: false);
         watch.Stop();
         Assert.AreEqual(MqttClientConnectResultCode.Success, client.ConnectResult.ResultCode);
-        Assert.IsLessThan(TimeSpan.FromSeconds(1), watch.Elapsed, "a normal client gets its CONNACK within a second");
+        return watch.Elapsed;
     }
 
     private static async Task AssertMessageExchangeWorksAsync()

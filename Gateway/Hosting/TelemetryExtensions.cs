@@ -1,0 +1,47 @@
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace ImOrleans.Gateway.Hosting;
+
+/// <summary>OpenTelemetry in every process (silo, gateway): Orleans', ASP.NET Core's, HttpClient's, the runtime's,
+/// Npgsql's and our own metrics and traces; <c>/metrics</c> in Prometheus text on the HTTP port; OTLP export when
+/// the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+public static class TelemetryExtensions
+{
+    /// <summary>The meter and activity source of ImOrleans' own instruments (gateway and grains alike).</summary>
+    public const string Name = "ImOrleans";
+
+    /// <summary>Spans of our own: each client publish, the root of the trace its grain calls continue.</summary>
+    public static readonly System.Diagnostics.ActivitySource Source = new(Name);
+
+    public static WebApplicationBuilder AddImTelemetry(this WebApplicationBuilder builder, string serviceName)
+    {
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithMetrics(m => m
+                .AddMeter(Name, "Microsoft.Orleans")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(t => t
+                .AddSource(Name, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddNpgsql());
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            otel.UseOtlpExporter();
+        return builder;
+    }
+
+    /// <summary><c>/metrics</c>: what Prometheus (or a ServiceMonitor) scrapes.</summary>
+    public static WebApplication MapImMetrics(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}
