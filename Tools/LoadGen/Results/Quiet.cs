@@ -3,16 +3,15 @@ using ImOrleans.Tools.LoadGen.Servers;
 
 namespace ImOrleans.Tools.LoadGen.Results;
 
-/// <summary>Waits until servers stop working: each used under 5 % of a core over the last second. After a burst of
-/// load ImOrleans keeps a core busy for seconds (acknowledgements, receipts, background compilation); a scenario
-/// should neither start while another server still works on the last one nor leave that work uncounted.</summary>
+/// <summary>Waits until servers stop working: each used under 5 % of a core over the last second. After setting up
+/// connections or a burst of load ImOrleans stays busy for seconds; the next scenario should not compete with that.</summary>
 public static class Quiet
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan Longest = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Longest = TimeSpan.FromSeconds(10);
     private const double Share = 0.05;
 
-    /// <summary>Returns how long it waited (at most 20 s; then the servers are still busy).</summary>
+    /// <summary>Returns how long it waited (at most 10 s; then the servers are still busy).</summary>
     public static async Task<TimeSpan> WaitAsync(params ServerProcess?[] servers)
     {
         var watched = servers.OfType<ServerProcess>().Where(s => !s.HasExited).ToList();

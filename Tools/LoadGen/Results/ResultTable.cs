@@ -10,7 +10,7 @@ public static class ResultTable
         string? orleansMessages)
     {
         w.WriteLine($"{"scenario",-37} {"server",-10} {"msgs/s",8} {"cpu µs/msg",10} {"p50 ms",7} {"p99 ms",7} {"max ms",8} {"lost",6} {"dup",5} {"ooo",5}");
-        foreach (var r in rows)
+        foreach (var r in rows.GroupBy(r => r.Scenario).SelectMany(g => g)) // by scenario, in the order they first ran
             w.WriteLine($"{r.Scenario,-37} {r.Server,-10} {r.MsgsPerSecond,8:F0} {F(r.CpuMicrosPerMessage),10} {F(r.P50),7} {F(r.P99),7} {F(r.Max),8} {r.Lost,6} {r.Duplicates,5} {r.OutOfOrder,5}");
         foreach (var r in rows.Where(r => r.Failed > 0))
             w.WriteLine($"  note: {r.Server}, {r.Scenario}: {r.Failed} publishes refused or not acknowledged in time");
@@ -18,10 +18,10 @@ public static class ResultTable
         if (idle.Count > 0)
         {
             w.WriteLine();
-            w.WriteLine($"{"idle connections",-37} {"server",-10} {"open",8} {"KB each",10} {"conn/s",7}");
+            w.WriteLine($"{"idle connections",-37} {"server",-10} {"open",8} {"KB each",10} {"conn/s",7} {"idle cpu",9}");
             foreach (var i in idle)
             {
-                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-10} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0}");
+                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-10} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.IdleCpuPercent) + " %",9}");
                 if (i.Failed > 0)
                     w.WriteLine($"  note: {i.Server}: {i.Failed} connections failed, first: {i.FirstError}");
             }

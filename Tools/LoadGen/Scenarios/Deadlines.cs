@@ -11,4 +11,8 @@ public static class Deadlines
 
     /// <summary>How long one fan-out message may take to reach its last member.</summary>
     public static readonly TimeSpan FanOut = TimeSpan.FromSeconds(15);
+
+    /// <summary>Pause after the last delivery before reading the server's CPU time, so the work that directly follows
+    /// a delivery (acknowledgements, receipts) is counted with it.</summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(500);
 }

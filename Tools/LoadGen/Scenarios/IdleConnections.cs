@@ -7,13 +7,14 @@ using MQTTnet;
 
 namespace ImOrleans.Tools.LoadGen.Scenarios;
 
-/// <summary>Opens N authenticated, subscribed connections that then stay quiet; reports how fast they connected and
-/// how much resident memory each added to the server once it settled. Connections come from several loopback
+/// <summary>Opens N authenticated, subscribed connections that then stay quiet; reports how fast they connected, how
+/// much resident memory each added to the server once it settled, and the server's CPU while they idle. Connections come from several loopback
 /// source addresses, a few thousand each, so the ephemeral ports of one address are never the limit.</summary>
 public static class IdleConnections
 {
     private const int Concurrency = 64;
     private static readonly TimeSpan ConnectPhase = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan IdleCpuWindow = TimeSpan.FromSeconds(5);
 
     public static async Task<IdleRow> RunAsync(ITarget target, int count, IReadOnlyList<IPAddress> sources)
     {
@@ -44,9 +45,12 @@ public static class IdleConnections
         var connectSeconds = clock.Elapsed.TotalSeconds;
 
         var after = await SettledRssAsync(server);
+        var cpu = CpuMeter.Start(server);
+        await Task.Delay(IdleCpuWindow);
+        var idleCpu = cpu.Elapsed!.Value / IdleCpuWindow * 100;
         await MqttConnector.CloseAllAsync(open);
         return new IdleRow(target.Name, open.Count, failed,
-            open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, firstError);
+            open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, idleCpu, firstError);
     }
 
     /// <summary>The server's RSS once it stops moving: two readings a second apart within 0.5 %, or after 20 s.</summary>

@@ -16,11 +16,11 @@ public interface ITarget
 
     Recorder Recorder { get; }
 
-    /// <summary>Opens <paramref name="count"/> sender/receiver pairs, each sender on its own connection.</summary>
+    /// <summary>Opens <paramref name="count"/> new sender/receiver pairs, each side on its own connection.</summary>
     Task<IReadOnlyList<Sender>> OpenPairsAsync(int count);
 
-    /// <summary>Opens <paramref name="receivers"/> receiving connections that all get what the returned sender sends
-    /// (on ImOrleans, the pairs' connections among them).</summary>
+    /// <summary>Sets up <paramref name="receivers"/> receiving connections that all get what the returned sender sends;
+    /// afterwards only those and the sender's are open (ImOrleans keeps open pair connections as members).</summary>
     Task<Sender> OpenGroupAsync(int receivers);
 
     /// <summary>Prepares <paramref name="count"/> idle connections (accounts and tokens).</summary>
@@ -30,6 +30,6 @@ public interface ITarget
     /// subscribed to its own topic, from <paramref name="source"/>. The caller closes it.</summary>
     Task<IMqttClient> OpenIdleAsync(int index, IPAddress source);
 
-    /// <summary>Closes the pair and group connections opened so far.</summary>
+    /// <summary>Closes the pair and group connections that are open.</summary>
     Task CloseAsync();
 }

@@ -7,18 +7,18 @@ using MQTTnet;
 namespace ImOrleans.Tools.LoadGen.Targets;
 
 /// <summary>ImOrleans driven as a chat server: a pair is two users in a direct conversation, a fan-out a group whose
-/// owner sends. Every connection is a device (<c>{user}/{device}</c>) that subscribes to <c>u/{me}/#</c>, as the
-/// protocol asks, and can both receive and make RPCs. Users come from one pool (<c>b{run}u{i}</c>), each registered
-/// and connected once: the group's members include the pairs' users, on the same connections (a second device
-/// would first be sent the user's whole history). Connections log in with a token: minted when we know the
-/// server's signing key, else the account password.</summary>
+/// owner sends. Every connection is a device (<c>{user}/bench</c>) that subscribes to <c>u/{me}/#</c>, as the
+/// protocol asks, and can both receive and make RPCs. Each connection is a fresh user (<c>b{run}u{i}</c>), except
+/// that a group takes the users already connected as members: a user's new device would first be sent its history.
+/// Connections log in with a token: minted when we know the server's signing key, else the account password.</summary>
 public sealed class ImOrleansTarget(string name, ServerProcess? server, MqttConnector mqtt, ImOrleansAccounts accounts,
     TokenMinter? minter, string run, int devicesPerIdleUser) : ITarget
 {
     private static readonly ParallelOptions Setup = new() { MaxDegreeOfParallelism = 8 };
 
-    private readonly ConcurrentDictionary<string, (IMqttClient Client, RpcReplies Rpc)> _devices = new();
-    private int _registered;
+    private readonly ConcurrentDictionary<string, (IMqttClient Client, RpcReplies Rpc)> _open = new();
+    private int _users;
+    private int _pairs;
     private string[] _idleTokens = [];
 
     public string Name => name;
@@ -27,23 +27,29 @@ public sealed class ImOrleansTarget(string name, ServerProcess? server, MqttConn
 
     public async Task<IReadOnlyList<Sender>> OpenPairsAsync(int count)
     {
-        await ConnectUsersAsync(2 * count);
+        var users = await ConnectNewUsersAsync(2 * count);
+        var first = _pairs;
+        _pairs += count;
         var senders = new Sender[count];
         await Parallel.ForAsync(0, count, Setup, async (i, _) =>
         {
-            var (a, b) = (User(2 * i), User(2 * i + 1));
-            var (client, rpc) = _devices[a];
+            var (a, b) = (users[2 * i], users[2 * i + 1]);
+            var (client, rpc) = _open[a];
             var conv = (await rpc.CallAsync(client, "conv.create", new { kind = "direct", members = new[] { b } })).GetProperty("conv").GetString();
-            senders[i] = new Sender(client, $"c/{conv}/m", $"p{i}", run);
+            senders[i] = new Sender(client, $"c/{conv}/m", $"p{first + i}", run);
         });
         return senders;
     }
 
     public async Task<Sender> OpenGroupAsync(int receivers)
     {
-        await ConnectUsersAsync(receivers + 1);
-        var (client, rpc) = _devices[User(receivers)]; // the owner; users 0 … receivers-1 are the members
-        var chunks = Enumerable.Range(0, receivers).Select(User).Chunk(100).ToList(); // at most 100 users per RPC
+        var members = _open.Keys.Take(receivers).ToList();
+        await CloseAsync(_open.Keys.Except(members).ToList());
+        var added = await ConnectNewUsersAsync(receivers - members.Count + 1);
+        var owner = added[^1];
+        members.AddRange(added[..^1]);
+        var (client, rpc) = _open[owner];
+        var chunks = members.Chunk(100).ToList(); // at most 100 users per RPC
         var conv = (await rpc.CallAsync(client, "conv.create", new { kind = "group", members = chunks[0] })).GetProperty("conv").GetString()!;
         foreach (var chunk in chunks.Skip(1))
             await rpc.CallAsync(client, "conv.add", new { conv, members = chunk });
@@ -67,26 +73,24 @@ public sealed class ImOrleansTarget(string name, ServerProcess? server, MqttConn
         return mqtt.ConnectAsync($"{IdleUser(k)}/d{index}", IdleUser(k), _idleTokens[k], $"u/{IdleUser(k)}/#", source: source, idle: true);
     }
 
-    public async Task CloseAsync()
-    {
-        await MqttConnector.CloseAllAsync(_devices.Values.Select(d => d.Client).ToList());
-        _devices.Clear();
-    }
+    public Task CloseAsync() => CloseAsync(_open.Keys.ToList());
 
-    private string User(int i) => $"b{run}u{i}";
+    private async Task CloseAsync(IReadOnlyList<string> users)
+    {
+        var clients = users.Select(u => _open.TryRemove(u, out var d) ? d.Client : null).OfType<IMqttClient>().ToList();
+        await MqttConnector.CloseAllAsync(clients);
+    }
 
     private string IdleUser(int k) => $"b{run}idle{k}";
 
-    /// <summary>Registers and connects users 0 … count-1 of the pool, those not done yet.</summary>
-    private async Task ConnectUsersAsync(int count)
+    /// <summary>Registers <paramref name="count"/> new users and connects a device of each.</summary>
+    private async Task<string[]> ConnectNewUsersAsync(int count)
     {
-        await Parallel.ForAsync(_registered, Math.Max(_registered, count), Setup, async (i, _) => await accounts.RegisterAsync(User(i)));
-        _registered = Math.Max(_registered, count);
-        await Parallel.ForAsync(0, count, Setup, async (i, _) =>
+        var users = Enumerable.Range(_users, count).Select(i => $"b{run}u{i}").ToArray();
+        _users += count;
+        await Parallel.ForEachAsync(users, Setup, async (user, _) =>
         {
-            var user = User(i);
-            if (_devices.ContainsKey(user))
-                return;
+            await accounts.RegisterAsync(user);
             var rpc = new RpcReplies(user);
             var receiver = new Receiver(Recorder, $"u/{user}/m");
             var client = await mqtt.ConnectAsync($"{user}/bench", user, minter?.Mint(user) ?? ImOrleansAccounts.Password, $"u/{user}/#",
@@ -95,7 +99,8 @@ public sealed class ImOrleansTarget(string name, ServerProcess? server, MqttConn
                     await receiver.OnMessageAsync(e);
                     await rpc.OnMessageAsync(e);
                 });
-            _devices[user] = (client, rpc);
+            _open[user] = (client, rpc);
         });
+        return users;
     }
 }

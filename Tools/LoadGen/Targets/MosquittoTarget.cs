@@ -11,7 +11,10 @@ namespace ImOrleans.Tools.LoadGen.Targets;
 /// Anonymous: the broker has no accounts.</summary>
 public sealed class MosquittoTarget(string name, ServerProcess? server, MqttConnector mqtt, string run) : ITarget
 {
+    private static readonly ParallelOptions Setup = new() { MaxDegreeOfParallelism = 16 };
+
     private readonly ConcurrentBag<IMqttClient> _open = [];
+    private int _pairs;
 
     public string Name => name;
     public ServerProcess? Server => server;
@@ -19,20 +22,23 @@ public sealed class MosquittoTarget(string name, ServerProcess? server, MqttConn
 
     public async Task<IReadOnlyList<Sender>> OpenPairsAsync(int count)
     {
+        var first = _pairs;
+        _pairs += count;
         var senders = new Sender[count];
-        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        await Parallel.ForAsync(0, count, Setup, async (i, _) =>
         {
-            var topic = $"bench/{run}/pair{i}";
-            await OpenAsync($"{run}-r{i}", topic, new Receiver(Recorder, topic).OnMessageAsync);
-            senders[i] = new Sender(await OpenAsync($"{run}-s{i}", null, null), topic, $"p{i}", run);
+            var topic = $"bench/{run}/pair{first + i}";
+            await OpenAsync($"{run}-r{first + i}", topic, new Receiver(Recorder, topic).OnMessageAsync);
+            senders[i] = new Sender(await OpenAsync($"{run}-s{first + i}", null, null), topic, $"p{first + i}", run);
         });
         return senders;
     }
 
     public async Task<Sender> OpenGroupAsync(int receivers)
     {
+        await CloseAsync();
         var topic = $"bench/{run}/group";
-        await Parallel.ForAsync(0, receivers, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        await Parallel.ForAsync(0, receivers, Setup, async (i, _) =>
             await OpenAsync($"{run}-g{i}", topic, new Receiver(Recorder, topic).OnMessageAsync));
         return new Sender(await OpenAsync($"{run}-gs", null, null), topic, "g", run);
     }
@@ -44,8 +50,10 @@ public sealed class MosquittoTarget(string name, ServerProcess? server, MqttConn
 
     public async Task CloseAsync()
     {
-        await MqttConnector.CloseAllAsync(_open);
-        _open.Clear();
+        var clients = new List<IMqttClient>();
+        while (_open.TryTake(out var c))
+            clients.Add(c);
+        await MqttConnector.CloseAllAsync(clients);
     }
 
     private async Task<IMqttClient> OpenAsync(string clientId, string? subscription, Func<MqttApplicationMessageReceivedEventArgs, Task>? onMessage)
