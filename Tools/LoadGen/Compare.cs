@@ -40,11 +40,13 @@ public static class Compare
                 maxDevicesPerUser: Math.Max(10, o.IdlePerUser), maxGroupMembers: Math.Max(1000, o.FanOutReceivers + 1));
             await using var stopSilo = silo;
             using var accounts = new ImOrleansAccounts("127.0.0.1", ports.HttpPort);
-            ITarget[] targets =
-            [
+            var targets = new ITarget[]
+            {
                 new MosquittoTarget(Reference, mosquitto, new MqttConnector("127.0.0.1", mosquittoPort), run),
                 new ImOrleansTarget(Subject, silo, new MqttConnector("127.0.0.1", ports.MqttPort), accounts, new TokenMinter(signingKey), run, o.IdlePerUser),
-            ];
+            }.Where(t => o.Only is null || t.Name == o.Only).ToArray();
+            if (targets.Length == 0)
+                throw new ArgumentException($"--only {o.Only}: no such server (mosquitto, imorleans)");
 
             var (rows, orleansMessages) = await RunMessagingAsync(o, targets, directory);
             var idle = await RunIdleAsync(o, targets);
@@ -167,7 +169,7 @@ public static class Compare
     private static Row Report(List<Row> rows, Row row)
     {
         rows.Add(row);
-        Progress($"  {row.Server}: {row.MsgsPerSecond:F0} msg/s, {row.CpuMicrosPerMessage:F0} µs cpu/msg, p50 {row.P50:F1} ms, p99 {row.P99:F1} ms, lost {row.Lost}, dup {row.Duplicates}, ooo {row.OutOfOrder}");
+        Progress($"  {row.Server}: {row.MsgsPerSecond:F0} msg/s, {row.CpuMicrosPerMessage:F0} µs cpu/msg (load tool {row.ToolMicrosPerMessage:F0}), p50 {row.P50:F1} ms, p99 {row.P99:F1} ms, lost {row.Lost}, dup {row.Duplicates}, ooo {row.OutOfOrder}");
         return row;
     }
 

@@ -17,7 +17,7 @@ public static class ClosedLoop
         await Task.WhenAll(senders.Select(s => SendAsync(s, stats, window, stop.Token, abort.Token)));
         await stats.WaitForAsync(stats.Expected, Deadlines.Drain);
         await Task.Delay(Deadlines.Settle);
-        return Row.Create(label, target.Name, stats, cpu.Elapsed, stats.Latencies);
+        return Row.Create(label, target.Name, stats, cpu, stats.Latencies);
     }
 
     private static async Task SendAsync(Sender sender, ScenarioStats stats, int window, CancellationToken stop, CancellationToken abort)

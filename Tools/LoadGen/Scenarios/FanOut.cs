@@ -26,6 +26,6 @@ public static class FanOut
             reachedAll.Add(stats.TakeWindowMax());
         }
         await Task.Delay(Deadlines.Settle);
-        return Row.Create(label, target.Name, stats, cpu.Elapsed, [.. reachedAll]);
+        return Row.Create(label, target.Name, stats, cpu, [.. reachedAll]);
     }
 }

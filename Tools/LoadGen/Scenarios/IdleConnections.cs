@@ -47,7 +47,7 @@ public static class IdleConnections
         var after = await SettledRssAsync(server);
         var cpu = CpuMeter.Start(server);
         await Task.Delay(IdleCpuWindow);
-        var idleCpu = cpu.Elapsed!.Value / IdleCpuWindow * 100;
+        var idleCpu = cpu.Server!.Value / IdleCpuWindow * 100;
         await MqttConnector.CloseAllAsync(open);
         return new IdleRow(target.Name, open.Count, failed,
             open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, idleCpu, firstError);

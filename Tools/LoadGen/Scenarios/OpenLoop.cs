@@ -28,6 +28,6 @@ public static class OpenLoop
         await Task.WhenAll(inFlight);
         await stats.WaitForAsync(stats.Expected, Deadlines.Drain);
         await Task.Delay(Deadlines.Settle);
-        return Row.Create(label, target.Name, stats, cpu.Elapsed, stats.Latencies);
+        return Row.Create(label, target.Name, stats, cpu, stats.Latencies);
     }
 }
