@@ -1,20 +1,33 @@
-// Load generator for a running server (start it with a high enough Gateway:RatePerSecond). Bounded: every
-// scenario sends a fixed number of messages, waits at most a minute for deliveries, and stops.
+// The load generator and speed benchmark of ImOrleans. Every scenario is bounded in time and ends even if a
+// server stalls.
 //
-//   dotnet run -c Release --project Tools/LoadGen -- pairs  [pairs=20]    [messages-per-sender=200] [host] [mqtt-port] [http-port]
-//   dotnet run -c Release --project Tools/LoadGen -- fanout [members=200] [messages=20]             [host] [mqtt-port] [http-port]
+//   bash Tools/bench/run.sh [compare options]      builds, then runs `compare`: ImOrleans beside mosquitto, one table
+//   dotnet run -c Release --project Tools/LoadGen -- compare [options]   (see CompareOptions.cs)
+//   dotnet run -c Release --project Tools/LoadGen -- pairs  [pairs=20] [seconds=10] [host] [mqtt-port] [http-port]
+//   dotnet run -c Release --project Tools/LoadGen -- fanout [receivers=200] [messages=20] [host] [mqtt-port] [http-port]
+// (pairs and fanout drive an ImOrleans server you started, with a high Gateway:RatePerSecond and Gateway:RateBurst.)
 using ImOrleans.Tools.LoadGen;
 
-if (args.Length == 0 || args[0] is not ("pairs" or "fanout"))
+try
 {
-    Console.Error.WriteLine("usage: LoadGen pairs [pairs] [messages-per-sender] [host] [mqtt-port] [http-port]");
-    Console.Error.WriteLine("       LoadGen fanout [members] [messages] [host] [mqtt-port] [http-port]");
+    return args.FirstOrDefault() switch
+    {
+        "compare" => await Compare.RunAsync(CompareOptions.Parse(args[1..])),
+        "pairs" => await RunningServerCommands.PairsAsync(args[1..]),
+        "fanout" => await RunningServerCommands.FanOutAsync(args[1..]),
+        _ => Usage(),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return Usage();
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine(CompareOptions.Usage);
+    Console.Error.WriteLine("       LoadGen pairs  [pairs=20] [seconds=10] [host] [mqtt-port] [http-port]");
+    Console.Error.WriteLine("       LoadGen fanout [receivers=200] [messages=20] [host] [mqtt-port] [http-port]");
     return 2;
 }
-int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i]) : fallback;
-using var clients = new LoadClients(args.Length > 3 ? args[3] : "127.0.0.1", Arg(4, 1883), Arg(5, 8080));
-var ok = args[0] == "pairs"
-    ? await PairsScenario.RunAsync(clients, Arg(1, 20), Arg(2, 200))
-    : await FanoutScenario.RunAsync(clients, Arg(1, 200), Arg(2, 20));
-await clients.CloseAllAsync();
-return ok ? 0 : 1;

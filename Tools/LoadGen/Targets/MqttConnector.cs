@@ -1,0 +1,81 @@
+using System.Net;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace ImOrleans.Tools.LoadGen.Targets;
+
+/// <summary>Opens MQTT 5 connections to one server: connect (optionally from a given loopback source address, so
+/// thousands of connections do not run out of ephemeral ports), subscribe at QoS 1, all within a timeout.</summary>
+public sealed class MqttConnector(string host, int port)
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly MqttClientFactory _factory = new();
+
+    public async Task<IMqttClient> ConnectAsync(string clientId, string? user, string? password, string? subscription,
+        Func<MqttApplicationMessageReceivedEventArgs, Task>? onMessage = null, IPAddress? source = null, bool idle = false)
+    {
+        var builder = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500).WithCleanStart().WithTimeout(Timeout);
+        if (user is not null)
+            builder.WithCredentials(user, password);
+        if (idle)
+            builder.WithKeepAlivePeriod(TimeSpan.FromMinutes(10)); // no pings while we measure an idle server
+        var options = builder.Build();
+        if (source is not null)
+        {
+            var tcp = (MqttClientTcpOptions)options.ChannelOptions;
+            tcp.RemoteEndpoint = new IPEndPoint(IPAddress.Parse(host), port);
+            tcp.LocalEndpoint = new IPEndPoint(source, 0);
+        }
+
+        var client = _factory.CreateMqttClient();
+        if (onMessage is not null)
+            client.ApplicationMessageReceivedAsync += onMessage;
+        try
+        {
+            using var timeout = new CancellationTokenSource(Timeout);
+            var connected = await client.ConnectAsync(options, timeout.Token);
+            if (connected.ResultCode != MqttClientConnectResultCode.Success)
+                throw new InvalidOperationException($"{clientId}: CONNACK {connected.ResultCode} {connected.ReasonString}");
+            if (subscription is not null)
+            {
+                var subscribed = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                    .WithTopicFilter(subscription, MqttQualityOfServiceLevel.AtLeastOnce).Build(), timeout.Token);
+                var code = subscribed.Items.Single().ResultCode;
+                if (code != MqttClientSubscribeResultCode.GrantedQoS1)
+                    throw new InvalidOperationException($"{clientId}: SUBACK {code} for {subscription}");
+            }
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public static MqttApplicationMessage QoS1(string topic, byte[] payload) =>
+        new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+
+    /// <summary>Disconnects every client (within one overall minute, then just closes the sockets) and disposes it.</summary>
+    public static async Task CloseAllAsync(IEnumerable<IMqttClient> clients)
+    {
+        using var budget = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) =>
+        {
+            try
+            {
+                if (c.IsConnected && !budget.IsCancellationRequested)
+                    await c.DisconnectAsync(new MqttClientDisconnectOptions(), budget.Token);
+            }
+            catch (Exception)
+            {
+                // Closing only: a server that is gone or slow must not stop the run.
+            }
+            c.Dispose();
+        });
+    }
+}
