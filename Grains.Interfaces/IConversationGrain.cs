@@ -44,6 +44,9 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>A device of <paramref name="user"/> acknowledged messages up to <paramref name="seq"/>.</summary>
     [OneWay, Alias("MarkDelivered")] Task MarkDeliveredAsync(string user, long seq);
 
+    /// <summary>The user's account was disabled: its next send here asks the user grain again (and is refused).</summary>
+    [OneWay, Alias("ForgetSender")] Task ForgetSenderAsync(string user);
+
     /// <summary>Tells the other members that <paramref name="user"/> is typing. Not stored.</summary>
     [Alias("Typing")] Task TypingAsync(string user, string device);
 

@@ -56,7 +56,6 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         GatewayMetrics.Connections.Add(-1, GatewayMetrics.Tag("version", connection.Version));
         try
         {
-            await HandOverAcksAsync(connection); // while the grain still counts them against this connection
             await Device(connection).DisconnectAsync(connection.ConnectionId);
         }
         catch (Exception ex)
@@ -65,9 +64,6 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             log.LogWarning(ex, "Could not tell the device grain that {ClientId} left", e.ClientId);
         }
     }
-
-    /// <summary>How long a connection's acks gather before they go to its device grain in one call.</summary>
-    private static readonly TimeSpan AckBatchDelay = TimeSpan.FromMilliseconds(200);
 
     public Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
     {
@@ -80,29 +76,24 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             return Task.CompletedTask;
         GatewayMetrics.DeliveryLatency.Record((DateTimeOffset.UtcNow - stored).TotalMilliseconds);
         if (connection.Acks.Add(conversation, seq))
-            _ = HandOverAcksLaterAsync(connection);
+            _ = HandOverAcksAsync(connection);
         return Task.CompletedTask;
     }
 
-    private async Task HandOverAcksLaterAsync(DeviceConnection connection)
-    {
-        await Task.Delay(AckBatchDelay);
-        await HandOverAcksAsync(connection);
-    }
-
+    /// <summary>Hands the connection's acks to its device grain until none are left (see <see cref="AckBatch"/>).</summary>
     private async Task HandOverAcksAsync(DeviceConnection connection)
     {
-        var (highest, count) = connection.Acks.Take();
-        if (count == 0)
-            return;
-        try
+        while (connection.Acks.Take() is ({ } highest, > 0 and var count))
         {
-            await Device(connection).AckManyAsync(highest, count);
-        }
-        catch (Exception ex)
-        {
-            // Lost acks only mean the messages are delivered again later.
-            log.LogWarning(ex, "Could not record {Count} acks of {ClientId}", count, connection.ClientId);
+            try
+            {
+                await Device(connection).AckManyAsync(highest, count);
+            }
+            catch (Exception ex)
+            {
+                // Lost acks only mean the messages are delivered again later.
+                log.LogWarning(ex, "Could not record {Count} acks of {ClientId}", count, connection.ClientId);
+            }
         }
     }
 

@@ -18,6 +18,9 @@ public sealed class ConversationGrain(
     private readonly RecentMessages _recent = new(limitOptions.Value.DedupWindow);
     private readonly Dictionary<string, long> _deliveredMarks = [];
 
+    // Senders whose account was found active; cleared for a user by ForgetSenderAsync when it is disabled.
+    private readonly HashSet<string> _activeSenders = [];
+
     // Delivered marks are told at most once per DeliveredDelay per user, carrying the highest seq: one event
     // per message acked would double the traffic of a busy chat for ticks nobody reads one by one.
     private static readonly TimeSpan DeliveredDelay = TimeSpan.FromMilliseconds(500);
@@ -211,9 +214,15 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
-        // Asked on every send: a session of a disabled account can outlive the disabling until its next lease renewal.
-        if (from != Ids.SystemUser && !await User(from).IsActiveAsync())
-            throw new ImException(ErrorCodes.Disabled, $"user '{from}' is disabled");
+        // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
+        // checked too: once per sender and activation, not per message (that would add a grain call to the hot
+        // path, and make every send wait on the silo of its sender's user grain); disabling makes us ask again.
+        if (from != Ids.SystemUser && !_activeSenders.Contains(from))
+        {
+            if (!await User(from).IsActiveAsync())
+                throw new ImException(ErrorCodes.Disabled, $"user '{from}' is disabled");
+            _activeSenders.Add(from);
+        }
 
         // The tail first: after an append whose outcome was unknown it is reloaded from the store, and the
         // dedup window with it, so a retry finds the message if that append did commit.
@@ -304,6 +313,12 @@ public sealed class ConversationGrain(
                 _ = User(member).OnEventAsync(evt, null);
         }
         _deliveredToTell.Clear();
+        return Task.CompletedTask;
+    }
+
+    public Task ForgetSenderAsync(string user)
+    {
+        _activeSenders.Remove(user);
         return Task.CompletedTask;
     }
 

@@ -61,6 +61,9 @@ public sealed class UserGrain(
             // Every registered device, not only those known online here: after a reactivation this grain knows none.
             foreach (var device in S.Devices.Union(_onlineDevices))
                 _ = Device(device).EndSessionAsync(forget: false);
+            // Conversations remember who may send; they must ask again. A rare, administrative act: worth a call each.
+            foreach (var conversation in S.Conversations.Keys)
+                _ = GrainFactory.GetGrain<IConversationGrain>(conversation).ForgetSenderAsync(UserId);
         }
     }
 

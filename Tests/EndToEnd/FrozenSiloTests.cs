@@ -38,6 +38,9 @@ public sealed class FrozenSiloTests
             var (probeConv, probeSender) = onQ[0];
             var probe = await MqttTestClient.ConnectAsync(other.MqttPort, probeSender, "probe", Chat.Password, subscribe: false);
             clients.Add(probe);
+            // One send before the freeze: the conversation then knows the sender's account is active, and the probe
+            // depends on the store lock alone, not on which silo the sender's user grain happens to live on.
+            await SendUntilAcceptedAsync(probe, probeConv, "probe-0", TimeSpan.FromSeconds(15));
 
             using var stop = new CancellationTokenSource();
             var acked = new ConcurrentQueue<(string Conv, string Id)>();
