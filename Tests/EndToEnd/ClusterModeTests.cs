@@ -64,6 +64,120 @@ public sealed class ClusterModeTests
         }
     }
 
+    /// <summary>Issue 7 item 8: three silos and two gateways under steady load. A silo's death must not stall the
+    /// senders whose conversations it hosted (nor those whose calls passed through it) for Orleans' 30-second
+    /// response timeout, and a gateway's death must not keep its clients from sending once they reconnect elsewhere.
+    /// Sends are retried with the same id, so nothing acknowledged may be lost or stored twice.</summary>
+    [TestMethod]
+    public async Task SendersRecoverWithinTenSecondsWhenASiloOrAGatewayIsKilledUnderLoad()
+    {
+        const int senderCount = 12;
+        var recoveryLimit = TimeSpan.FromSeconds(10);
+        var db = await PostgresServer.CreateDatabaseAsync("failover");
+        string[] postgres = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}"];
+        string[] gatewayArgs = [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"];
+
+        var silos = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+            SiloProcess.StartAsync(TempDirectory.Create("failover"), [.. postgres, "--Gateway:Enabled=false"])));
+        var gateways = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => SiloProcess.StartGatewayAsync(TempDirectory.Create("failover"), gatewayArgs)));
+        var clients = new MqttTestClient[senderCount];
+        try
+        {
+            await using var orleans = await OrleansClient.ConnectAsync(silos.Select(s => s.GatewayPort).ToArray());
+            var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
+            {
+                string me = Unique.User("s"), peer = Unique.User("p");
+                await Task.WhenAll(orleans.Client.GetGrain<IUserGrain>(me).CreateAsync(Chat.Password),
+                    orleans.Client.GetGrain<IUserGrain>(peer).CreateAsync(Chat.Password));
+                var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
+                clients[i] = await MqttTestClient.ConnectAsync(gateways[i % 2].MqttPort, me, "phone", Chat.Password);
+                return new SteadySender(conv, "m");
+            }));
+
+            using var stop = new CancellationTokenSource();
+            var pause = TimeSpan.FromMilliseconds(50);
+            var runs = senders.Select((s, i) => s.RunAsync(clients[i], pause, stop.Token)).ToArray();
+            await Eventually.TrueAsync(() => senders.All(s => s.Acked.Count >= 5), "every sender has sent a few messages", 30_000);
+
+            // The silo that hosts the most of these conversations dies as in a power cut.
+            var management = orleans.Client.GetGrain<IManagementGrain>(0);
+            var hosts = await Task.WhenAll(senders.Select(s =>
+                management.GetActivationAddress(orleans.Client.GetGrain<IConversationGrain>(s.Conversation)).AsTask()));
+            var victimPort = hosts.Where(h => h is not null).GroupBy(h => h!.Endpoint.Port).MaxBy(g => g.Count())!.Key;
+            var victim = silos.Single(s => s.SiloPort == victimPort);
+            var onVictim = hosts.Count(h => h?.Endpoint.Port == victimPort);
+            var siloKilledAt = SteadySender.Clock.Elapsed;
+            await victim.KillAsync();
+            var afterSilo = await RecoveriesAsync(senders, siloKilledAt, recoveryLimit);
+            Console.WriteLine($"silo kill ({onVictim} of {senderCount} conversations on it): recovered after {Describe(afterSilo)}");
+
+            // A gateway dies; its clients notice, reconnect to the other one and go on with their unacknowledged message.
+            var gatewayKilledAt = SteadySender.Clock.Elapsed;
+            await gateways[1].KillAsync();
+            var moved = Enumerable.Range(0, senderCount).Where(i => i % 2 == 1).ToArray();
+            await Task.WhenAll(moved.Select(i => runs[i]));
+            await Task.WhenAll(moved.Select(async i =>
+            {
+                clients[i].Abort();
+                clients[i] = await MqttTestClient.ConnectAsync(gateways[0].MqttPort, clients[i].User, "phone", Chat.Password);
+                runs[i] = senders[i].RunAsync(clients[i], pause, stop.Token);
+            }));
+            var afterGateway = await RecoveriesAsync([.. moved.Select(i => senders[i])], gatewayKilledAt, recoveryLimit);
+            Console.WriteLine($"gateway kill: reconnected clients sent again after {Describe(afterGateway)}");
+
+            await stop.CancelAsync();
+            await Task.WhenAll(runs);
+            Assert.IsTrue(onVictim >= 1, "the killed silo hosted conversations");
+            Assert.IsTrue(afterSilo.All(r => r <= recoveryLimit), $"every sender sends again within {recoveryLimit.TotalSeconds} s of a silo's death: {Describe(afterSilo)}");
+            Assert.IsTrue(afterGateway.All(r => r <= recoveryLimit), $"every moved client sends again within {recoveryLimit.TotalSeconds} s of its gateway's death: {Describe(afterGateway)}");
+
+            // Nothing acknowledged is lost, nothing is stored twice, and the order has no gaps.
+            for (var i = 0; i < senderCount; i++)
+            {
+                var history = await HistoryAsync(clients[i], senders[i].Conversation);
+                CollectionAssert.AreEqual(Enumerable.Range(1, history.Count).Select(n => (long)n).ToArray(), history.Select(m => m.Seq).ToArray(),
+                    $"{senders[i].Conversation}: seqs without gaps");
+                Assert.AreEqual(history.Count, history.Select(m => m.Id).Distinct().Count(), $"{senders[i].Conversation}: no message stored twice");
+                var stored = history.ToDictionary(m => m.Id, m => m.Seq);
+                foreach (var acked in senders[i].Acked)
+                    Assert.AreEqual(acked.Seq, stored.GetValueOrDefault(acked.Id), $"{senders[i].Conversation}: acknowledged {acked.Id} is stored under the seq its PUBACK named");
+            }
+        }
+        finally
+        {
+            foreach (var c in clients)
+                c?.Abort();
+            foreach (var process in gateways.Concat(silos))
+                await process.DisposeAsync();
+        }
+    }
+
+    /// <summary>How long after <paramref name="since"/> each sender got a send acknowledged, waiting well past the
+    /// limit so that a failure reports the real figures (a sender that never recovered counts as the wait).</summary>
+    private static async Task<TimeSpan[]> RecoveriesAsync(IReadOnlyList<SteadySender> senders, TimeSpan since, TimeSpan limit)
+    {
+        var wait = limit * 4;
+        while (SteadySender.Clock.Elapsed - since < wait && senders.Any(s => s.RecoveredAfter(since) is null))
+            await Task.Delay(100);
+        return [.. senders.Select(s => s.RecoveredAfter(since) ?? wait)];
+    }
+
+    private static string Describe(TimeSpan[] recoveries) =>
+        $"max {recoveries.Max().TotalSeconds:0.0} s, each: {string.Join(" ", recoveries.Select(r => r.TotalSeconds.ToString("0.0")))}";
+
+    /// <summary>The whole history of a conversation over MQTT RPC, page by page.</summary>
+    private static async Task<List<(long Seq, string Id)>> HistoryAsync(MqttTestClient client, string conv)
+    {
+        var all = new List<(long Seq, string Id)>();
+        while (true)
+        {
+            var page = (JsonArray)(await client.CallAsync("history", new JsonObject { ["conv"] = conv, ["after"] = all.Count == 0 ? 0 : all[^1].Seq, ["limit"] = 200 }))!["messages"]!;
+            if (page.Count == 0)
+                return all;
+            all.AddRange(page.Select(m => ((long)m!["seq"]!, (string)m["id"]!)));
+        }
+    }
+
     private static async Task<string> TokenAsync(SiloProcess gateway, string user)
     {
         var response = await GatewayFixture.Http.PostAsync($"{gateway.HttpBase}/v1/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
