@@ -38,6 +38,11 @@ public static class GatewayHostingExtensions
             .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= TimeSpan.FromMinutes(1.5),
                 "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")
             .ValidateOnStart();
+        builder.Services.AddOptions<CallRetryOptions>().BindConfiguration(CallRetryOptions.Section)
+            .Validate(r => r.AttemptTimeout > TimeSpan.Zero && r.Budget >= r.AttemptTimeout && r.Budget < TimeSpan.FromSeconds(30),
+                "Gateway:Retry: AttemptTimeout must be positive, and Budget at least AttemptTimeout and below Orleans' 30 s response timeout")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IdempotentCalls>();
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         builder.Services.AddHttpClient();
 

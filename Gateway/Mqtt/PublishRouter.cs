@@ -11,7 +11,7 @@ namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Every client publish: checked, then turned into a grain call. Nothing is routed broker-style.
 /// The PUBACK waits for this handler, so a message is acknowledged only once it is durable.</summary>
-public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc,
+public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc, IdempotentCalls idempotent,
     IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
 {
     public async Task InterceptAsync(InterceptingPublishEventArgs e)
@@ -54,12 +54,15 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         switch (parts)
         {
             case ["c", var conv, "m"]:
-                var result = await Conversation(conv).SendAsync(c.User, c.Device, RequireString(payload, "id"), RequireString(payload, "body"));
+                var (grain, id, body) = (Conversation(conv), RequireString(payload, "id"), RequireString(payload, "body"));
+                // Sends are the calls a client waits on, and repeating one is safe: they get deadlines and retries.
+                var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(c.User, c.Device, id, body, ct), e.CancellationToken);
                 e.Response.UserProperties = [new MqttUserProperty("seq", System.Text.Encoding.UTF8.GetBytes(result.Message.Seq.ToString()).AsMemory())];
                 connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
                 break;
             case ["c", var conv, "r"]:
-                await Conversation(conv).MarkReadAsync(c.User, c.Device, RequireLong(payload, "seq"));
+                var (read, seq) = (Conversation(conv), RequireLong(payload, "seq"));
+                await idempotent.InvokeAsync("MarkRead", ct => read.MarkReadAsync(c.User, c.Device, seq, ct), e.CancellationToken);
                 break;
             case ["c", var conv, "t"]:
                 await Conversation(conv).TypingAsync(c.User, c.Device);
