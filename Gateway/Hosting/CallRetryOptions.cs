@@ -1,6 +1,6 @@
 namespace ImOrleans.Gateway.Hosting;
 
-/// <summary>How long the gateway waits on the grain calls it may repeat (sends, read marks), bound from
+/// <summary>How long the gateway waits on the grain calls it may repeat (sends, read marks, connection bindings), bound from
 /// <c>Gateway:Retry</c>. Orleans' own response timeout (30 s) is far too long for a client waiting on its PUBACK:
 /// a call that was in flight to a silo that died is never answered.</summary>
 public sealed class CallRetryOptions

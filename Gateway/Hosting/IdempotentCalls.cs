@@ -5,51 +5,69 @@ using Orleans.Runtime.Messaging;
 namespace ImOrleans.Gateway.Hosting;
 
 /// <summary>Grain calls that may safely run twice (a send is deduplicated by its client message id, a read mark only
-/// moves forward), made so that a silo's death costs seconds, not Orleans' 30-second response timeout: each attempt
-/// has a short deadline, and an attempt that was lost or refused on the way is repeated until the cluster has
-/// noticed the death and the grain answers from its new activation, within a bounded budget.
+/// moves forward, binding a connection again replays what the device drops as duplicates), made so that a silo's
+/// death costs seconds, not Orleans' 30-second response timeout: an attempt that was lost or refused on the way is
+/// repeated until the cluster has noticed the death and the grain answers from its new activation, within a budget.
 /// Never use it for calls that are not idempotent: those must fail, not run twice.</summary>
 public sealed class IdempotentCalls(IOptions<CallRetryOptions> options, ILogger<IdempotentCalls> log)
 {
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(500);
 
-    public async Task InvokeAsync(string what, Func<CancellationToken, Task> call, CancellationToken cancellationToken = default) =>
-        await InvokeAsync(what, async ct =>
-        {
-            await call(ct);
-            return true;
-        }, cancellationToken);
+    /// <summary>A quick call (a send, a read mark): each attempt gets <see cref="CallRetryOptions.AttemptTimeout"/>, and
+    /// the whole call <see cref="CallRetryOptions.Budget"/>, after which it fails with <see cref="ErrorCodes.Unavailable"/>.</summary>
+    public Task<T> InvokeAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
+        RunAsync(what, call, options.Value.AttemptTimeout, cancellationToken);
 
-    /// <summary>Calls <paramref name="call"/> with each attempt's deadline until it answers, throws a domain error, or
-    /// the budget is spent (then <see cref="ErrorCodes.Unavailable"/>).</summary>
-    public async Task<T> InvokeAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default)
+    /// <inheritdoc cref="InvokeAsync{T}"/>
+    public Task InvokeAsync(string what, Func<CancellationToken, Task> call, CancellationToken cancellationToken = default) =>
+        RunAsync(what, Untyped(call), options.Value.AttemptTimeout, cancellationToken);
+
+    /// <summary>A call that may take long by nature (binding a connection replays the device's backlog): an attempt
+    /// has no deadline of its own, so a slow one is not made twice, but one refused on its way (its silo is dead) is
+    /// repeated while the budget lasts.</summary>
+    public Task InvokeSlowAsync(string what, Func<Task> call, CancellationToken cancellationToken = default) =>
+        RunAsync(what, Untyped(_ => call()), null, cancellationToken);
+
+    private async Task<T> RunAsync<T>(string what, Func<CancellationToken, Task<T>> call, TimeSpan? attemptTimeout,
+        CancellationToken cancellationToken)
     {
-        var o = options.Value;
+        var budget = options.Value.Budget;
         var started = Stopwatch.GetTimestamp();
         var pause = FirstPause;
         for (var attempt = 1; ; attempt++)
         {
-            var left = o.Budget - Stopwatch.GetElapsedTime(started);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(left < o.AttemptTimeout ? left : o.AttemptTimeout);
+            if (attemptTimeout is { } timeout)
+            {
+                var left = budget - Stopwatch.GetElapsedTime(started);
+                deadline.CancelAfter(TimeSpan.FromTicks(Math.Clamp(left.Ticks, TimeSpan.TicksPerMillisecond, timeout.Ticks)));
+            }
             try
             {
-                return await call(deadline.Token);
+                // The token cancels the call in Orleans when the grain method takes one; WaitAsync stops waiting either way.
+                return await call(deadline.Token).WaitAsync(deadline.Token);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsLost(ex))
             {
-                if (o.Budget - Stopwatch.GetElapsedTime(started) <= pause)
+                if (budget - Stopwatch.GetElapsedTime(started) <= pause)
                 {
-                    log.LogWarning(ex, "{Call} got no answer in {Attempts} attempts over {Budget}", what, attempt, o.Budget);
+                    log.LogWarning(ex, "{Call} got no answer in {Attempts} attempts over {Budget}", what, attempt, budget);
                     throw new ImException(ErrorCodes.Unavailable, "the service did not answer in time; retry with the same id");
                 }
-                log.LogInformation("{Call}: attempt {Attempt} got no answer ({Error}); retrying", what, attempt, ex.GetType().Name);
+                // Every call in flight to a dying silo passes here: not worth a line each at Information.
+                log.LogDebug("{Call}: attempt {Attempt} got no answer ({Error}); retrying", what, attempt, ex.GetType().Name);
                 await Task.Delay(pause, cancellationToken);
                 pause = pause * 2 < MaxPause ? pause * 2 : MaxPause;
             }
         }
     }
+
+    private static Func<CancellationToken, Task<bool>> Untyped(Func<CancellationToken, Task> call) => async ct =>
+    {
+        await call(ct);
+        return true;
+    };
 
     /// <summary>The call's answer never came (deadline, Orleans timeout) or the message could not be delivered (target
     /// silo dead or unreachable): the call may or may not have run. Domain errors (<see cref="ImException"/>) are answers.</summary>

@@ -1,14 +1,16 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using IssueTokenRequest = ImOrleans.Gateway.Grpc.V1.IssueTokenRequest;
 using ImOrleans.Models;
+using ImOrleans.Tests.Grpc;
 using ImOrleans.Tests.Infrastructure;
 using MQTTnet;
 
 namespace ImOrleans.Tests.EndToEnd;
 
-/// <summary>Cluster mode for real: a silo process on PostgreSQL (clustering, grain state, message log) and two
-/// stateless gateway processes that find it through the membership table.</summary>
+/// <summary>Cluster mode for real: silo processes on PostgreSQL (clustering, grain state, message log) and two
+/// stateless gateway processes that find them through the membership table; processes die as in a power cut.</summary>
 [TestClass]
 public sealed class ClusterModeTests
 {
@@ -73,29 +75,44 @@ public sealed class ClusterModeTests
     {
         const int senderCount = 12;
         var recoveryLimit = TimeSpan.FromSeconds(10);
+        var pause = TimeSpan.FromMilliseconds(50); // about 15 messages per second per sender
         var db = await PostgresServer.CreateDatabaseAsync("failover");
         string[] postgres = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}"];
         string[] gatewayArgs = [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"];
 
-        var silos = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
-            SiloProcess.StartAsync(TempDirectory.Create("failover"), [.. postgres, "--Gateway:Enabled=false"])));
-        var gateways = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => SiloProcess.StartGatewayAsync(TempDirectory.Create("failover"), gatewayArgs)));
+        var silos = new List<SiloProcess>();
+        var gateways = new List<SiloProcess>();
         var clients = new MqttTestClient[senderCount];
         try
         {
-            await using var orleans = await OrleansClient.ConnectAsync(silos.Select(s => s.GatewayPort).ToArray());
-            var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
+            await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
             {
-                string me = Unique.User("s"), peer = Unique.User("p");
-                await Task.WhenAll(orleans.Client.GetGrain<IUserGrain>(me).CreateAsync(Chat.Password),
-                    orleans.Client.GetGrain<IUserGrain>(peer).CreateAsync(Chat.Password));
-                var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
-                clients[i] = await MqttTestClient.ConnectAsync(gateways[i % 2].MqttPort, me, "phone", Chat.Password);
-                return new SteadySender(conv, "m");
+                var silo = await SiloProcess.StartAsync(TempDirectory.Create("failover"), [.. postgres, "--Gateway:Enabled=false"]);
+                lock (silos)
+                    silos.Add(silo);
+            }));
+            await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+            {
+                var gateway = await SiloProcess.StartGatewayAsync(TempDirectory.Create("failover"), gatewayArgs);
+                lock (gateways)
+                    gateways.Add(gateway);
             }));
 
+            // Each sender in its own direct conversation with a user who stays offline; half the senders on each
+            // gateway, logged in with an access token as apps are (any gateway accepts it: they share the signing key).
+            await using var orleans = await OrleansClient.ConnectAsync([.. silos.Select(s => s.GatewayPort)]);
+            using var api = Api.ConnectTo(gateways[0]);
+            var peer = await Chat.NewUserAsync(orleans.Client, "p");
+            var tokens = new string[senderCount];
+            var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
+            {
+                var me = await Chat.NewUserAsync(orleans.Client, "s");
+                var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
+                tokens[i] = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
+                clients[i] = await MqttTestClient.ConnectAsync(gateways[i % 2].MqttPort, me, "phone", tokens[i]);
+                return new SteadySender(conv, "m");
+            }));
             using var stop = new CancellationTokenSource();
-            var pause = TimeSpan.FromMilliseconds(50);
             var runs = senders.Select((s, i) => s.RunAsync(clients[i], pause, stop.Token)).ToArray();
             await Eventually.TrueAsync(() => senders.All(s => s.Acked.Count >= 5), "every sender has sent a few messages", 30_000);
 
@@ -104,26 +121,24 @@ public sealed class ClusterModeTests
             var hosts = await Task.WhenAll(senders.Select(s =>
                 management.GetActivationAddress(orleans.Client.GetGrain<IConversationGrain>(s.Conversation)).AsTask()));
             var victimPort = hosts.Where(h => h is not null).GroupBy(h => h!.Endpoint.Port).MaxBy(g => g.Count())!.Key;
-            var victim = silos.Single(s => s.SiloPort == victimPort);
             var onVictim = hosts.Count(h => h?.Endpoint.Port == victimPort);
-            var siloKilledAt = SteadySender.Clock.Elapsed;
-            await victim.KillAsync();
-            var afterSilo = await RecoveriesAsync(senders, siloKilledAt, recoveryLimit);
-            Console.WriteLine($"silo kill ({onVictim} of {senderCount} conversations on it): recovered after {Describe(afterSilo)}");
+            var afterSilo = await KillAndMeasureAsync(silos.Single(s => s.SiloPort == victimPort), senders, recoveryLimit, () => Task.CompletedTask);
+            Console.WriteLine($"silo kill ({onVictim} of {senderCount} conversations on it, {senders.Sum(s => s.Refusals.Count)} sends refused and retried): " +
+                $"longest wait for a PUBACK {Describe(afterSilo)}");
 
             // A gateway dies; its clients notice, reconnect to the other one and go on with their unacknowledged message.
-            var gatewayKilledAt = SteadySender.Clock.Elapsed;
-            await gateways[1].KillAsync();
             var moved = Enumerable.Range(0, senderCount).Where(i => i % 2 == 1).ToArray();
-            await Task.WhenAll(moved.Select(i => runs[i]));
-            await Task.WhenAll(moved.Select(async i =>
+            var afterGateway = await KillAndMeasureAsync(gateways[1], [.. moved.Select(i => senders[i])], recoveryLimit, async () =>
             {
-                clients[i].Abort();
-                clients[i] = await MqttTestClient.ConnectAsync(gateways[0].MqttPort, clients[i].User, "phone", Chat.Password);
-                runs[i] = senders[i].RunAsync(clients[i], pause, stop.Token);
-            }));
-            var afterGateway = await RecoveriesAsync([.. moved.Select(i => senders[i])], gatewayKilledAt, recoveryLimit);
-            Console.WriteLine($"gateway kill: reconnected clients sent again after {Describe(afterGateway)}");
+                await Task.WhenAll(moved.Select(i => runs[i]));
+                await Task.WhenAll(moved.Select(async i =>
+                {
+                    clients[i].Abort();
+                    clients[i] = await MqttTestClient.ConnectAsync(gateways[0].MqttPort, clients[i].User, "phone", tokens[i]);
+                    runs[i] = senders[i].RunAsync(clients[i], pause, stop.Token);
+                }));
+            });
+            Console.WriteLine($"gateway kill: longest wait for a PUBACK of its clients (reconnecting to the other) {Describe(afterGateway)}");
 
             await stop.CancelAsync();
             await Task.WhenAll(runs);
@@ -152,14 +167,21 @@ public sealed class ClusterModeTests
         }
     }
 
-    /// <summary>How long after <paramref name="since"/> each sender got a send acknowledged, waiting well past the
-    /// limit so that a failure reports the real figures (a sender that never recovered counts as the wait).</summary>
-    private static async Task<TimeSpan[]> RecoveriesAsync(IReadOnlyList<SteadySender> senders, TimeSpan since, TimeSpan limit)
+    /// <summary>SIGKILLs <paramref name="process"/>, runs <paramref name="afterKill"/> (what clients do about it), waits
+    /// until every sender has had a send acknowledged that it published after the process was gone, and returns each
+    /// sender's longest wait for a PUBACK around the kill. Waits well past the limit, so that a failure reports the
+    /// real figures.</summary>
+    private static async Task<TimeSpan[]> KillAndMeasureAsync(SiloProcess process, IReadOnlyList<SteadySender> senders, TimeSpan limit,
+        Func<Task> afterKill)
     {
-        var wait = limit * 4;
-        while (SteadySender.Clock.Elapsed - since < wait && senders.Any(s => s.RecoveredAfter(since) is null))
+        var killStarted = SteadySender.Clock.Elapsed;
+        await process.KillAsync();
+        var gone = SteadySender.Clock.Elapsed;
+        await afterKill();
+        while (SteadySender.Clock.Elapsed - killStarted < limit * 4 && !senders.All(s => s.AckedSince(gone)))
             await Task.Delay(100);
-        return [.. senders.Select(s => s.RecoveredAfter(since) ?? wait)];
+        var end = SteadySender.Clock.Elapsed;
+        return [.. senders.Select(s => s.LongestSilence(killStarted, end))];
     }
 
     private static string Describe(TimeSpan[] recoveries) =>

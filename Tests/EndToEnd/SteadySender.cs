@@ -66,9 +66,23 @@ public sealed class SteadySender(string conversation, string prefix)
         }
     }
 
-    /// <summary>How long after <paramref name="since"/> the first send published after it was acknowledged (null: none was).</summary>
-    public TimeSpan? RecoveredAfter(TimeSpan since) =>
-        Acked.FirstOrDefault(m => m.PublishedAt >= since) is { } m ? m.AckedAt - since : null;
+    /// <summary>Whether a send published at or after <paramref name="since"/> has been acknowledged.</summary>
+    public bool AckedSince(TimeSpan since) => Acked.Any(m => m.PublishedAt >= since);
+
+    /// <summary>The longest this client went without a successful PUBACK between <paramref name="from"/> (counting
+    /// from its last one before) and <paramref name="to"/>: how long a user would have watched a message not go out.</summary>
+    public TimeSpan LongestSilence(TimeSpan from, TimeSpan to)
+    {
+        var acks = Acked.Select(m => m.AckedAt).ToList();
+        var previous = acks.LastOrDefault(t => t <= from, from);
+        var longest = TimeSpan.Zero;
+        foreach (var t in acks.Where(t => t > from && t <= to))
+        {
+            longest = t - previous > longest ? t - previous : longest;
+            previous = t;
+        }
+        return to - previous > longest ? to - previous : longest;
+    }
 
     private static long SeqOf(MqttClientPublishResult result) =>
         result.UserProperties?.FirstOrDefault(p => p.Name == "seq") is { } p ? long.Parse(Encoding.UTF8.GetString(p.ValueBuffer.Span)) : -1;
