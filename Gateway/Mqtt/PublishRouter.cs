@@ -55,7 +55,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             case ["c", var conv, "m"]:
                 var (grain, id, body) = (Conversation(conv), RequireString(payload, "id"), RequireString(payload, "body"));
-                // Sends are the calls a client waits on, and repeating one is safe: they get deadlines and retries.
+                // The call a client waits on, and repeating it is safe (same id): deadlines and retries, not 30 s.
                 var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(c.User, c.Device, id, body, ct), e.CancellationToken);
                 e.Response.UserProperties = [new MqttUserProperty("seq", System.Text.Encoding.UTF8.GetBytes(result.Message.Seq.ToString()).AsMemory())];
                 connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
@@ -65,10 +65,14 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
                 await idempotent.InvokeAsync("MarkRead", ct => read.MarkReadAsync(c.User, c.Device, seq, ct), e.CancellationToken);
                 break;
             case ["c", var conv, "t"]:
-                await Conversation(conv).TypingAsync(c.User, c.Device);
+                // A repeated typing notice or presence change does no harm either, and these must not hold up the
+                // connection's later publishes for Orleans' 30 s either.
+                var typing = Conversation(conv);
+                await idempotent.InvokeAsync("Typing", _ => typing.TypingAsync(c.User, c.Device), e.CancellationToken);
                 break;
             case ["p"]:
-                await grains.GetGrain<IUserGrain>(c.User).SetPresenceAsync(RequireString(payload, "status"), OptionalString(payload, "text"));
+                var (user, status, text) = (grains.GetGrain<IUserGrain>(c.User), RequireString(payload, "status"), OptionalString(payload, "text"));
+                await idempotent.InvokeAsync("SetPresence", _ => user.SetPresenceAsync(status, text), e.CancellationToken);
                 break;
             case ["rpc", var method]:
                 await rpc.HandleAsync(c, method, payload, responseTopic, correlation);

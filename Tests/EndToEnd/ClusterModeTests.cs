@@ -143,6 +143,8 @@ public sealed class ClusterModeTests
             await stop.CancelAsync();
             await Task.WhenAll(runs);
             Assert.IsTrue(onVictim >= 1, "the killed silo hosted conversations");
+            // A silo declared dead stops itself: the short probe timeout (Orleans:ProbeTimeout) must not fell a live one.
+            Assert.IsFalse(silos.Any(s => s.SiloPort != victimPort && s.HasExited), "the other silos are still up");
             Assert.IsTrue(afterSilo.All(r => r <= recoveryLimit), $"every sender sends again within {recoveryLimit.TotalSeconds} s of a silo's death: {Describe(afterSilo)}");
             Assert.IsTrue(afterGateway.All(r => r <= recoveryLimit), $"every moved client sends again within {recoveryLimit.TotalSeconds} s of its gateway's death: {Describe(afterGateway)}");
 

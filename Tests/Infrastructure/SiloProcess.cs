@@ -23,6 +23,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public string DataDirectory { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
     public string HttpBase => $"http://127.0.0.1:{HttpPort}";
+    public bool HasExited => _process.HasExited;
 
     private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort, int mqttPort, int grpcPort, string dataDirectory)
     {
