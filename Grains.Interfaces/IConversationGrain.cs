@@ -29,14 +29,18 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("Leave")] Task LeaveAsync(string user);
     [Alias("SetRole")] Task<ConversationInfo> SetRoleAsync(string by, string user, MemberRole role);
 
-    /// <summary>Orders and stores a message; returns only once it is durable. Idempotent by (sender, client id).</summary>
-    [Alias("Send")] Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body);
+    /// <summary>Orders and stores a message; returns only once it is durable. Idempotent by (sender, client id), so a
+    /// caller may give up on an attempt (<paramref name="cancellationToken"/>, which also drops it if it is still
+    /// queued here) and repeat it.</summary>
+    [Alias("Send")] Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
+        CancellationToken cancellationToken = default);
 
     /// <summary>A page of history, oldest first.</summary>
     [Alias("History")] Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query);
 
-    /// <summary>Marks everything up to <paramref name="seq"/> read by <paramref name="user"/>.</summary>
-    [Alias("MarkRead")] Task MarkReadAsync(string user, string device, long seq);
+    /// <summary>Marks everything up to <paramref name="seq"/> read by <paramref name="user"/>. Idempotent (a mark only
+    /// moves forward), so a caller may give up on an attempt and repeat it.</summary>
+    [Alias("MarkRead")] Task MarkReadAsync(string user, string device, long seq, CancellationToken cancellationToken = default);
 
     /// <summary>Every member's read mark, for a member (or the system) to see.</summary>
     [AlwaysInterleave, Alias("GetReadMarks")] Task<IReadOnlyDictionary<string, long>> GetReadMarksAsync(string by);

@@ -1,11 +1,12 @@
 using Grpc.Core;
 using ImOrleans.Gateway.Grpc.V1;
+using ImOrleans.Gateway.Hosting;
 
 namespace ImOrleans.Gateway.Grpc;
 
 /// <summary><c>im.v1.Messages</c>: sends go through <see cref="IConversationGrain.SendAsync"/> exactly like an MQTT
 /// publish, so ordering, durability, idempotency and fan-out are the same.</summary>
-public sealed class MessagesService(IGrainFactory grains) : Messages.MessagesBase
+public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempotent) : Messages.MessagesBase
 {
     private const int DefaultPage = 50;
     private const int MaxPage = 200;
@@ -24,7 +25,8 @@ public sealed class MessagesService(IGrainFactory grains) : Messages.MessagesBas
         var clientId = request.ClientMessageId.Length > 0 ? request.ClientMessageId : Guid.NewGuid().ToString("N");
         await Accounts.RequireEnabledAsync(grains, from);
 
-        var result = await grains.GetGrain<IConversationGrain>(conversation).SendAsync(from, request.Device, clientId, request.Body);
+        var grain = grains.GetGrain<IConversationGrain>(conversation);
+        var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(from, request.Device, clientId, request.Body, ct), context.CancellationToken);
         return new SendMessageResponse { Message = result.Message.ToProto(), Duplicate = result.Duplicate };
     }
 

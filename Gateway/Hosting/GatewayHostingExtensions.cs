@@ -44,6 +44,11 @@ public static class GatewayHostingExtensions
                 "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")
             .ValidateOnStart();
         builder.Services.AddImAuth();
+        builder.Services.AddOptions<CallRetryOptions>().BindConfiguration(CallRetryOptions.Section)
+            .Validate(r => r.AttemptTimeout > TimeSpan.Zero && r.Budget >= r.AttemptTimeout && r.Budget < TimeSpan.FromSeconds(30),
+                "Gateway:Retry: AttemptTimeout must be positive, and Budget at least AttemptTimeout and below Orleans' 30 s response timeout")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IdempotentCalls>();
 
         builder.Services.AddSingleton<DeviceConnections>();
         builder.Services.AddSingleton<MqttConnectionGuard>();

@@ -8,8 +8,8 @@ using MQTTnet.Server;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
-public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IOptions<GatewayOptions> options,
-    ILogger<MqttSessionEvents> log)
+public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IdempotentCalls idempotent,
+    IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log)
 {
     /// <summary>Where a session keeps its <see cref="DeviceConnection"/>.</summary>
     public const string ConnectionKey = "im.connection";
@@ -36,8 +36,11 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         connections.Add(connection);
         try
         {
-            // Replays everything after the device's cursors through DeliverAsync before live traffic flows.
-            await Device(connection).ConnectAsync(connections.Reference, connection.ConnectionId);
+            // Replays everything after the device's cursors through DeliverAsync before live traffic flows. Binding the
+            // same connection twice is harmless (a second replay repeats deliveries the device drops by (conv, seq)), so a
+            // device whose grain was on a silo that just died is bound once the grain is back, not turned away.
+            var device = Device(connection);
+            await idempotent.InvokeSlowAsync("Connect", () => device.ConnectAsync(connections.Reference, connection.ConnectionId));
         }
         catch (Exception ex)
         {

@@ -11,7 +11,7 @@ namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Every client publish: checked, then turned into a grain call. Nothing is routed broker-style.
 /// The PUBACK waits for this handler, so a message is acknowledged only once it is durable.</summary>
-public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc,
+public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc, IdempotentCalls idempotent,
     IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
 {
     public async Task InterceptAsync(InterceptingPublishEventArgs e)
@@ -57,20 +57,27 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         switch (parts)
         {
             case ["c", var conv, "m"]:
-                var result = await Conversation(conv).SendAsync(c.User, c.Device, RequireString(payload, "id"), RequireString(payload, "body"));
+                var (grain, id, body) = (Conversation(conv), RequireString(payload, "id"), RequireString(payload, "body"));
+                // The call a client waits on, and repeating it is safe (same id): deadlines and retries, not 30 s.
+                var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(c.User, c.Device, id, body, ct), e.CancellationToken);
                 // MQTT 5 PUBACKs carry the seq and time; only 3.1.1 clients need a "sent" event (another publish to ack).
                 e.Response.UserProperties = [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())];
                 if (!c.IsMqtt5)
                     connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
                 break;
             case ["c", var conv, "r"]:
-                await Conversation(conv).MarkReadAsync(c.User, c.Device, RequireLong(payload, "seq"));
+                var (read, seq) = (Conversation(conv), RequireLong(payload, "seq"));
+                await idempotent.InvokeAsync("MarkRead", ct => read.MarkReadAsync(c.User, c.Device, seq, ct), e.CancellationToken);
                 break;
             case ["c", var conv, "t"]:
-                await Conversation(conv).TypingAsync(c.User, c.Device);
+                // A repeated typing notice or presence change does no harm either, and these must not hold up the
+                // connection's later publishes for Orleans' 30 s either.
+                var typing = Conversation(conv);
+                await idempotent.InvokeAsync("Typing", _ => typing.TypingAsync(c.User, c.Device), e.CancellationToken);
                 break;
             case ["p"]:
-                await grains.GetGrain<IUserGrain>(c.User).SetPresenceAsync(RequireString(payload, "status"), OptionalString(payload, "text"));
+                var (user, status, text) = (grains.GetGrain<IUserGrain>(c.User), RequireString(payload, "status"), OptionalString(payload, "text"));
+                await idempotent.InvokeAsync("SetPresence", _ => user.SetPresenceAsync(status, text), e.CancellationToken);
                 break;
             case ["rpc", var method]:
                 await rpc.HandleAsync(c, method, payload, responseTopic, correlation);

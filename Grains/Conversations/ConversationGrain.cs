@@ -201,7 +201,10 @@ public sealed class ConversationGrain(
         return Info();
     }
 
-    public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body)
+    // The token only lets a caller that gave up drop the call while it waits in this grain's queue: once running, a
+    // send finishes, so its outcome is known here (a retry with the same id then finds it).
+    public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
+        CancellationToken cancellationToken = default)
     {
         RequireCreated();
         if (from != Ids.SystemUser)
@@ -261,7 +264,7 @@ public sealed class ConversationGrain(
             : await store.ReadBeforeAsync(Id, query.Before ?? long.MaxValue, limit);
     }
 
-    public async Task MarkReadAsync(string user, string device, long seq)
+    public async Task MarkReadAsync(string user, string device, long seq, CancellationToken cancellationToken = default)
     {
         RequireMember(user);
         var last = await LastSeqAsync();

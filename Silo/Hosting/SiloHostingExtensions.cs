@@ -34,6 +34,7 @@ public static class SiloHostingExtensions
                 silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: cluster.AdvertisedIP is { Length: > 0 });
                 silo.UseAdoNetClustering(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
                 silo.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
+                silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = cluster.ProbeTimeout);
             }
             else
             {

@@ -1,14 +1,16 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using IssueTokenRequest = ImOrleans.Gateway.Grpc.V1.IssueTokenRequest;
 using ImOrleans.Models;
+using ImOrleans.Tests.Grpc;
 using ImOrleans.Tests.Infrastructure;
 using MQTTnet;
 
 namespace ImOrleans.Tests.EndToEnd;
 
-/// <summary>Cluster mode for real: a silo process on PostgreSQL (clustering, grain state, message log) and two
-/// stateless gateway processes that find it through the membership table.</summary>
+/// <summary>Cluster mode for real: silo processes on PostgreSQL (clustering, grain state, message log) and two
+/// stateless gateway processes that find them through the membership table; processes die as in a power cut.</summary>
 [TestClass]
 public sealed class ClusterModeTests
 {
@@ -62,6 +64,142 @@ public sealed class ClusterModeTests
             Assert.IsTrue(await client.Client.GetGrain<IUserGrain>(alice).VerifyPasswordAsync(Chat.Password));
             var history = await client.Client.GetGrain<IConversationGrain>(conv).HistoryAsync(bob, new HistoryQuery(After: 0));
             CollectionAssert.AreEqual(new[] { "m1", "m2", "m3", "m4", "m5", "m6" }, history.Select(m => m.Id).ToArray());
+        }
+    }
+
+    /// <summary>Issue 7 item 8: three silos and two gateways under steady load. A silo's death must not stall the
+    /// senders whose conversations it hosted (nor those whose calls passed through it) for Orleans' 30-second
+    /// response timeout, and a gateway's death must not keep its clients from sending once they reconnect elsewhere.
+    /// Sends are retried with the same id, so nothing acknowledged may be lost or stored twice.</summary>
+    [TestMethod]
+    public async Task SendersRecoverWithinTenSecondsWhenASiloOrAGatewayIsKilledUnderLoad()
+    {
+        const int senderCount = 12;
+        var recoveryLimit = TimeSpan.FromSeconds(10);
+        var pause = TimeSpan.FromMilliseconds(50); // about 15 messages per second per sender
+        var db = await PostgresServer.CreateDatabaseAsync("failover");
+        string[] postgres = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}"];
+        string[] gatewayArgs = [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"];
+
+        var silos = new List<SiloProcess>();
+        var gateways = new List<SiloProcess>();
+        var clients = new MqttTestClient[senderCount];
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            {
+                var silo = await SiloProcess.StartAsync(TempDirectory.Create("failover"), [.. postgres, "--Gateway:Enabled=false"]);
+                lock (silos)
+                    silos.Add(silo);
+            }));
+            await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+            {
+                var gateway = await SiloProcess.StartGatewayAsync(TempDirectory.Create("failover"), gatewayArgs);
+                lock (gateways)
+                    gateways.Add(gateway);
+            }));
+
+            // Each sender in its own direct conversation with a user who stays offline; half the senders on each
+            // gateway, logged in with an access token as apps are (any gateway accepts it: they share the signing key).
+            await using var orleans = await OrleansClient.ConnectAsync([.. silos.Select(s => s.GatewayPort)]);
+            using var api = Api.ConnectTo(gateways[0]);
+            var peer = await Chat.NewUserAsync(orleans.Client, "p");
+            var tokens = new string[senderCount];
+            var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
+            {
+                var me = await Chat.NewUserAsync(orleans.Client, "s");
+                var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
+                tokens[i] = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
+                clients[i] = await MqttTestClient.ConnectAsync(gateways[i % 2].MqttPort, me, "phone", tokens[i]);
+                return new SteadySender(conv, "m");
+            }));
+            using var stop = new CancellationTokenSource();
+            var runs = senders.Select((s, i) => s.RunAsync(clients[i], pause, stop.Token)).ToArray();
+            await Eventually.TrueAsync(() => senders.All(s => s.Acked.Count >= 5), "every sender has sent a few messages", 30_000);
+
+            // The silo that hosts the most of these conversations dies as in a power cut.
+            var management = orleans.Client.GetGrain<IManagementGrain>(0);
+            var hosts = await Task.WhenAll(senders.Select(s =>
+                management.GetActivationAddress(orleans.Client.GetGrain<IConversationGrain>(s.Conversation)).AsTask()));
+            var victimPort = hosts.Where(h => h is not null).GroupBy(h => h!.Endpoint.Port).MaxBy(g => g.Count())!.Key;
+            var onVictim = hosts.Count(h => h?.Endpoint.Port == victimPort);
+            var afterSilo = await KillAndMeasureAsync(silos.Single(s => s.SiloPort == victimPort), senders, recoveryLimit, () => Task.CompletedTask);
+            Console.WriteLine($"silo kill ({onVictim} of {senderCount} conversations on it, {senders.Sum(s => s.Refusals.Count)} sends refused and retried): " +
+                $"longest wait for a PUBACK {Describe(afterSilo)}");
+
+            // A gateway dies; its clients notice, reconnect to the other one and go on with their unacknowledged message.
+            var moved = Enumerable.Range(0, senderCount).Where(i => i % 2 == 1).ToArray();
+            var afterGateway = await KillAndMeasureAsync(gateways[1], [.. moved.Select(i => senders[i])], recoveryLimit, async () =>
+            {
+                await Task.WhenAll(moved.Select(i => runs[i]));
+                await Task.WhenAll(moved.Select(async i =>
+                {
+                    clients[i].Abort();
+                    clients[i] = await MqttTestClient.ConnectAsync(gateways[0].MqttPort, clients[i].User, "phone", tokens[i]);
+                    runs[i] = senders[i].RunAsync(clients[i], pause, stop.Token);
+                }));
+            });
+            Console.WriteLine($"gateway kill: longest wait for a PUBACK of its clients (reconnecting to the other) {Describe(afterGateway)}");
+
+            await stop.CancelAsync();
+            await Task.WhenAll(runs);
+            Assert.IsTrue(onVictim >= 1, "the killed silo hosted conversations");
+            // A silo declared dead stops itself: the short probe timeout (Orleans:ProbeTimeout) must not fell a live one.
+            Assert.IsFalse(silos.Any(s => s.SiloPort != victimPort && s.HasExited), "the other silos are still up");
+            Assert.IsTrue(afterSilo.All(r => r <= recoveryLimit), $"every sender sends again within {recoveryLimit.TotalSeconds} s of a silo's death: {Describe(afterSilo)}");
+            Assert.IsTrue(afterGateway.All(r => r <= recoveryLimit), $"every moved client sends again within {recoveryLimit.TotalSeconds} s of its gateway's death: {Describe(afterGateway)}");
+
+            // Nothing acknowledged is lost, nothing is stored twice, and the order has no gaps.
+            for (var i = 0; i < senderCount; i++)
+            {
+                var history = await HistoryAsync(clients[i], senders[i].Conversation);
+                CollectionAssert.AreEqual(Enumerable.Range(1, history.Count).Select(n => (long)n).ToArray(), history.Select(m => m.Seq).ToArray(),
+                    $"{senders[i].Conversation}: seqs without gaps");
+                Assert.AreEqual(history.Count, history.Select(m => m.Id).Distinct().Count(), $"{senders[i].Conversation}: no message stored twice");
+                var stored = history.ToDictionary(m => m.Id, m => m.Seq);
+                foreach (var acked in senders[i].Acked)
+                    Assert.AreEqual(acked.Seq, stored.GetValueOrDefault(acked.Id), $"{senders[i].Conversation}: acknowledged {acked.Id} is stored under the seq its PUBACK named");
+            }
+        }
+        finally
+        {
+            foreach (var c in clients)
+                c?.Abort();
+            foreach (var process in gateways.Concat(silos))
+                await process.DisposeAsync();
+        }
+    }
+
+    /// <summary>SIGKILLs <paramref name="process"/>, runs <paramref name="afterKill"/> (what clients do about it), waits
+    /// until every sender has had a send acknowledged that it published after the process was gone, and returns each
+    /// sender's longest wait for a PUBACK around the kill. Waits well past the limit, so that a failure reports the
+    /// real figures.</summary>
+    private static async Task<TimeSpan[]> KillAndMeasureAsync(SiloProcess process, IReadOnlyList<SteadySender> senders, TimeSpan limit,
+        Func<Task> afterKill)
+    {
+        var killStarted = SteadySender.Clock.Elapsed;
+        await process.KillAsync();
+        var gone = SteadySender.Clock.Elapsed;
+        await afterKill();
+        while (SteadySender.Clock.Elapsed - killStarted < limit * 4 && !senders.All(s => s.AckedSince(gone)))
+            await Task.Delay(100);
+        var end = SteadySender.Clock.Elapsed;
+        return [.. senders.Select(s => s.LongestSilence(killStarted, end))];
+    }
+
+    private static string Describe(TimeSpan[] recoveries) =>
+        $"max {recoveries.Max().TotalSeconds:0.0} s, each: {string.Join(" ", recoveries.Select(r => r.TotalSeconds.ToString("0.0")))}";
+
+    /// <summary>The whole history of a conversation over MQTT RPC, page by page.</summary>
+    private static async Task<List<(long Seq, string Id)>> HistoryAsync(MqttTestClient client, string conv)
+    {
+        var all = new List<(long Seq, string Id)>();
+        while (true)
+        {
+            var page = (JsonArray)(await client.CallAsync("history", new JsonObject { ["conv"] = conv, ["after"] = all.Count == 0 ? 0 : all[^1].Seq, ["limit"] = 200 }))!["messages"]!;
+            if (page.Count == 0)
+                return all;
+            all.AddRange(page.Select(m => ((long)m!["seq"]!, (string)m["id"]!)));
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class ModeDefaultsTests
         var register = await GatewayFixture.Http.PostAsJsonAsync($"{server.HttpBase}/v1/auth/register", new { user = Unique.User("r"), password = Chat.Password });
         Assert.AreEqual(HttpStatusCode.Forbidden, register.StatusCode, "open registration is off");
 
-        using var api = Api.Connect(server, SiloProcess.ApiKey);
+        using var api = Api.ConnectTo(server);
         var user = Unique.User("c");
         await api.Users.CreateUserAsync(new CreateUserRequest { User = user, Password = Chat.Password });
         await using (var withPassword = await MqttTestClient.ConnectAsync(server.MqttPort, user, "phone", Chat.Password, subscribe: false))

@@ -51,12 +51,12 @@ public sealed class Api : IDisposable
     }
 
     /// <summary>A fresh channel (the caller disposes it) sending <paramref name="apiKey"/>, or no key at all when it is null.</summary>
-    public static async Task<Api> ConnectAsync(string? apiKey) => Connect(await GatewayFixture.SiloAsync(), apiKey);
+    public static async Task<Api> ConnectAsync(string? apiKey) => ConnectTo(await GatewayFixture.SiloAsync(), apiKey);
 
-    /// <summary>A fresh channel to the gRPC API of <paramref name="silo"/>.</summary>
-    public static Api Connect(SiloProcess silo, string? apiKey)
+    /// <summary>A fresh channel to the API of <paramref name="server"/> (the caller disposes it).</summary>
+    public static Api ConnectTo(SiloProcess server, string? apiKey = SiloProcess.ApiKey)
     {
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
+        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}");
         var invoker = apiKey is null ? channel.CreateCallInvoker() : channel.Intercept(m =>
         {
             m.Add("x-api-key", apiKey);

@@ -13,11 +13,14 @@ public sealed class OrleansClient : IAsyncDisposable
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<OrleansClient> ConnectAsync(int gatewayPort)
+    public static Task<OrleansClient> ConnectAsync(int gatewayPort) => ConnectAsync([gatewayPort]);
+
+    /// <summary>A client that knows several silos' gateways, so it outlives any one of them.</summary>
+    public static async Task<OrleansClient> ConnectAsync(int[] gatewayPorts)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(c => c.UseLocalhostClustering(gatewayPort, serviceId: "imorleans", clusterId: "imorleans"));
+        builder.UseOrleansClient(c => c.UseLocalhostClustering(gatewayPorts, serviceId: "imorleans", clusterId: "imorleans"));
         var host = builder.Build();
         await host.StartAsync();
         return new OrleansClient(host);

@@ -15,12 +15,15 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The Orleans gateway port clients connect to (for a Gateway process: the silo's it uses).</summary>
     public int GatewayPort { get; }
+    /// <summary>The silo-to-silo port, which names the silo in its <c>SiloAddress</c> (0 for a Gateway process).</summary>
+    public int SiloPort { get; }
     public int HttpPort { get; }
     public int MqttPort { get; }
     public int GrpcPort { get; }
     public string DataDirectory { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
     public string HttpBase => $"http://127.0.0.1:{HttpPort}";
+    public bool HasExited => _process.HasExited;
 
     /// <summary>CPU time (user + system) the server process has used so far.</summary>
     public TimeSpan CpuTime
@@ -42,11 +45,11 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public bool HasExited => _process.HasExited;
 
-    private SiloProcess(Process process, int gatewayPort, int httpPort, int mqttPort, int grpcPort, string dataDirectory)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort, int mqttPort, int grpcPort, string dataDirectory)
     {
         _process = process;
+        SiloPort = siloPort;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
         MqttPort = mqttPort;
@@ -65,17 +68,17 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The standalone Gateway program, a client of the cluster that <paramref name="extraArgs"/> name.</summary>
     public static Task<SiloProcess> StartGatewayAsync(string dataDirectory, params string[] extraArgs) =>
-        LaunchAsync([ProgramDll("Gateway")], dataDirectory, 0, [$"--Auth:SigningKeyFile={Path.Combine(dataDirectory, "jwt-signing.key")}", .. extraArgs]);
+        LaunchAsync([ProgramDll("Gateway")], dataDirectory, 0, 0, [$"--Auth:SigningKeyFile={Path.Combine(dataDirectory, "jwt-signing.key")}", .. extraArgs]);
 
     private static Task<SiloProcess> StartSiloAsync(string[] command, string dataDirectory, string[] extraArgs)
     {
         var (siloPort, gatewayPort) = (FreePort.Next(), FreePort.Next());
-        return LaunchAsync(command, dataDirectory, gatewayPort,
+        return LaunchAsync(command, dataDirectory, siloPort, gatewayPort,
             [$"--Storage:DataDirectory={dataDirectory}", $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}", .. extraArgs]);
     }
 
     /// <summary>Starts <c>dotnet {command} {ports} {args}</c> and waits until it answers <c>/readyz</c>.</summary>
-    private static async Task<SiloProcess> LaunchAsync(string[] command, string dataDirectory, int gatewayPort, string[] args)
+    private static async Task<SiloProcess> LaunchAsync(string[] command, string dataDirectory, int siloPort, int gatewayPort, string[] args)
     {
         var (httpPort, mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
         var psi = new ProcessStartInfo("dotnet")
@@ -88,7 +91,7 @@ public sealed class SiloProcess : IAsyncDisposable
                      $"--Grpc:Port={grpcPort}", $"--Grpc:ApiKeys:0={ApiKey}"]).Concat(args))
             psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Information";
-        var server = new SiloProcess(Process.Start(psi)!, gatewayPort, httpPort, mqttPort, grpcPort, dataDirectory);
+        var server = new SiloProcess(Process.Start(psi)!, siloPort, gatewayPort, httpPort, mqttPort, grpcPort, dataDirectory);
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         server._process.BeginOutputReadLine();
