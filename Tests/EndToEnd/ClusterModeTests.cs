@@ -31,7 +31,7 @@ public sealed class ClusterModeTests
             var gw2 = await SiloProcess.StartGatewayAsync(TempDirectory.Create("cluster"), gatewayArgs);
             foreach (var u in new[] { alice, bob })
                 Assert.IsTrue((await GatewayFixture.Http.PostAsJsonAsync($"{gw1.HttpBase}/v1/auth/register", new { user = u, password = Chat.Password })).IsSuccessStatusCode);
-            var token = await TokenAsync(gw1, bob);
+            var token = await HttpAccounts.TokenAsync(gw1, bob);
 
             await using var alicePhone = await MqttTestClient.ConnectAsync(gw1.MqttPort, alice, "phone", Chat.Password);
             var bobPhone = await MqttTestClient.ConnectAsync(gw2.MqttPort, bob, "phone", token);
@@ -201,14 +201,5 @@ public sealed class ClusterModeTests
                 return all;
             all.AddRange(page.Select(m => ((long)m!["seq"]!, (string)m["id"]!)));
         }
-    }
-
-    private static async Task<string> TokenAsync(SiloProcess gateway, string user)
-    {
-        var response = await GatewayFixture.Http.PostAsync($"{gateway.HttpBase}/v1/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "password", ["username"] = user, ["password"] = Chat.Password,
-        }));
-        return (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["access_token"]!;
     }
 }

@@ -29,7 +29,7 @@ public sealed class ModeDefaultsTests
         await api.Users.CreateUserAsync(new CreateUserRequest { User = user, Password = Chat.Password });
         await using (var withPassword = await MqttTestClient.ConnectAsync(server.MqttPort, user, "phone", Chat.Password, subscribe: false))
             Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, withPassword.ConnectResult.ResultCode, "MQTT password login is off");
-        var token = await TokenAsync(server, user);
+        var token = await HttpAccounts.TokenAsync(server, user);
         await using (var withToken = await MqttTestClient.ConnectAsync(server.MqttPort, user, "phone", token, subscribe: false))
             Assert.AreEqual(MqttClientConnectResultCode.Success, withToken.ConnectResult.ResultCode, "a token from /v1/auth/token logs in");
 
@@ -60,12 +60,4 @@ public sealed class ModeDefaultsTests
 
     private static string Key() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    private static async Task<string> TokenAsync(SiloProcess server, string user)
-    {
-        var response = await GatewayFixture.Http.PostAsync($"{server.HttpBase}/v1/auth/token", new FormUrlEncodedContent(
-            new Dictionary<string, string> { ["grant_type"] = "password", ["username"] = user, ["password"] = Chat.Password }));
-        Assert.IsTrue(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>();
-        return (string)body!["access_token"]!;
-    }
 }

@@ -76,7 +76,7 @@ public sealed class MqttListenerAbuseTests
     [TestMethod]
     public async Task AHugeAnnouncedPublishFromALoggedInClientIsRefusedAtOnce()
     {
-        var user = await RegisterAsync();
+        var user = await HttpAccounts.RegisterAsync(_server, "abuse");
         await using var connection = await RawConnection.OpenAsync(_server, MqttTransport.Tcp);
         await connection.SendAsync(MqttFrames.Connect($"{user}/raw", user, Chat.Password));
         var connack = await connection.ReceiveAsync(TimeSpan.FromSeconds(10));
@@ -124,7 +124,7 @@ public sealed class MqttListenerAbuseTests
         }
         await Eventually.TrueAsync(async () =>
         {
-            var user = await RegisterAsync();
+            var user = await HttpAccounts.RegisterAsync(_server, "abuse");
             await using var client = await MqttTestClient.ConnectAsync(_server.MqttPort, user, "phone", Chat.Password);
             return client.ConnectResult.ResultCode == MqttClientConnectResultCode.Success;
         }, "a normal client connects once the held connections are gone", timeoutMs: 10_000);
@@ -223,9 +223,9 @@ public sealed class MqttListenerAbuseTests
 
     private static async Task<TimeSpan> TimeANormalConnectAsync()
     {
-        var user = await RegisterAsync();
+        var user = await HttpAccounts.RegisterAsync(_server, "abuse");
         // A token, as apps log in: the measured time is the server's, not a deliberately slow password hash's.
-        var token = await TokenAsync(user);
+        var token = await HttpAccounts.TokenAsync(_server, user);
         var watch = Stopwatch.StartNew();
         await using var client = await MqttTestClient.ConnectAsync(_server.MqttPort, user, "phone", token, subscribe: false);
         watch.Stop();
@@ -235,7 +235,7 @@ public sealed class MqttListenerAbuseTests
 
     private static async Task AssertMessageExchangeWorksAsync()
     {
-        var (alice, bob) = (await RegisterAsync(), await RegisterAsync());
+        var (alice, bob) = (await HttpAccounts.RegisterAsync(_server, "abuse"), await HttpAccounts.RegisterAsync(_server, "abuse"));
         await using var alicePhone = await MqttTestClient.ConnectAsync(_server.MqttPort, alice, "phone", Chat.Password);
         await using var bobPhone = await MqttTestClient.ConnectAsync(_server.MqttPort, bob, "phone", Chat.Password);
         var conv = (string)(await alicePhone.CallAsync("conv.create", new JsonObject { ["kind"] = "direct", ["members"] = new JsonArray(bob) }))!["conv"]!;
@@ -244,19 +244,5 @@ public sealed class MqttListenerAbuseTests
         await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "after-fuzz", "bob receives alice's message");
     }
 
-    private static async Task<string> TokenAsync(string user)
-    {
-        var response = await GatewayFixture.Http.PostAsync($"{_server.HttpBase}/v1/auth/token", new FormUrlEncodedContent(
-            new Dictionary<string, string> { ["grant_type"] = "password", ["username"] = user, ["password"] = Chat.Password }));
-        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
-        return (string?)body?["access_token"] ?? throw new AssertFailedException($"no token: {body}");
-    }
 
-    private static async Task<string> RegisterAsync()
-    {
-        var user = Unique.User("abuse");
-        var response = await GatewayFixture.Http.PostAsJsonAsync($"{_server.HttpBase}/v1/auth/register", new { user, password = Chat.Password });
-        Assert.IsTrue(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return user;
-    }
 }

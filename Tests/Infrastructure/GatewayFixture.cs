@@ -60,14 +60,7 @@ public static class GatewayFixture
     }
 
     /// <summary>Registers a fresh user over HTTP, as an app would.</summary>
-    public static async Task<string> RegisterAsync(string prefix = "m")
-    {
-        var silo = await SiloAsync();
-        var user = Unique.User(prefix);
-        var response = await Http.PostAsJsonAsync($"{silo.HttpBase}/v1/auth/register", new { user, password = Chat.Password });
-        Assert.AreEqual(System.Net.HttpStatusCode.Created, response.StatusCode, await response.Content.ReadAsStringAsync());
-        return user;
-    }
+    public static async Task<string> RegisterAsync(string prefix = "m") => await HttpAccounts.RegisterAsync(await SiloAsync(), prefix);
 
     public static async Task<MqttTestClient> ConnectAsync(string user, string device,
         MQTTnet.Formatter.MqttProtocolVersion version = MQTTnet.Formatter.MqttProtocolVersion.V500, string? password = null)
