@@ -17,6 +17,7 @@ public sealed class KubernetesHostingTests
     public void SiloUsesKubernetesHostingOnlyInAPodOfACluster(string provider, string? podNamespace, bool expected)
     {
         var builder = WebApplication.CreateBuilder([$"--Storage:Provider={provider}", "--Storage:PostgreSQL=Host=unused"]);
+        using var configuration = builder.Configuration; // never built into an app; this ends its file watchers
         // Set or cleared whatever the environment of this test run holds.
         builder.Configuration[KubernetesHostingOptions.PodNamespaceEnvironmentVariable] = podNamespace;
 
