@@ -3,6 +3,7 @@ using ImOrleans.Grains;
 using ImOrleans.Grains.Storage;
 using Microsoft.Data.Sqlite;
 using Orleans.Configuration;
+using Orleans.Hosting.Kubernetes;
 
 namespace ImOrleans.Silo.Hosting;
 
@@ -35,6 +36,12 @@ public static class SiloHostingExtensions
                 silo.UseAdoNetClustering(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
                 silo.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
                 silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = cluster.ProbeTimeout);
+                // In a pod (deploy/kubernetes sets POD_NAMESPACE from the downward API; environment variables are
+                // configuration too): silo name = pod name, and a deleted pod's silo is declared dead at once instead
+                // of after failure detection. Only there: its options validation fails without POD_NAMESPACE.
+                // Membership itself stays in PostgreSQL.
+                if (!string.IsNullOrEmpty(builder.Configuration[KubernetesHostingOptions.PodNamespaceEnvironmentVariable]))
+                    silo.UseKubernetesHosting();
             }
             else
             {
