@@ -15,4 +15,5 @@ if (gateway)
     app.MapImGateway();
 app.MapImHealth();
 app.MapImMetrics();
+app.MapImDashboard();
 app.Run();

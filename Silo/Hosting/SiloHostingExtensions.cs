@@ -3,6 +3,7 @@ using ImOrleans.Grains;
 using ImOrleans.Grains.Storage;
 using Microsoft.Data.Sqlite;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Hosting.Kubernetes;
 
 namespace ImOrleans.Silo.Hosting;
@@ -20,8 +21,11 @@ public static class SiloHostingExtensions
         Gateway.Hosting.HostingMode.IsCluster(builder.Configuration); // refuses a Storage:Provider it does not know
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         var cluster = builder.Configuration.GetSection(SiloClusterOptions.Section).Get<SiloClusterOptions>() ?? new SiloClusterOptions();
+        var dashboard = builder.DashboardSettings();
         builder.UseOrleans(silo =>
         {
+            if (dashboard.Enabled)
+                silo.AddDashboard();
             silo.AddActivityPropagation(); // one trace from the MQTT publish through the grain calls to each delivery
             silo.AddImGrains(storage);
             silo.Configure<ClusterOptions>(o =>
