@@ -149,17 +149,7 @@ public sealed class ClusterModeTests
             Assert.IsTrue(afterSilo.All(r => r <= recoveryLimit), $"every sender sends again within {recoveryLimit.TotalSeconds} s of a silo's death: {Describe(afterSilo)}");
             Assert.IsTrue(afterGateway.All(r => r <= recoveryLimit), $"every moved client sends again within {recoveryLimit.TotalSeconds} s of its gateway's death: {Describe(afterGateway)}");
 
-            // Nothing acknowledged is lost, nothing is stored twice, and the order has no gaps.
-            for (var i = 0; i < senderCount; i++)
-            {
-                var history = await HistoryAsync(clients[i], senders[i].Conversation);
-                CollectionAssert.AreEqual(Enumerable.Range(1, history.Count).Select(n => (long)n).ToArray(), history.Select(m => m.Seq).ToArray(),
-                    $"{senders[i].Conversation}: seqs without gaps");
-                Assert.AreEqual(history.Count, history.Select(m => m.Id).Distinct().Count(), $"{senders[i].Conversation}: no message stored twice");
-                var stored = history.ToDictionary(m => m.Id, m => m.Seq);
-                foreach (var acked in senders[i].Acked)
-                    Assert.AreEqual(acked.Seq, stored.GetValueOrDefault(acked.Id), $"{senders[i].Conversation}: acknowledged {acked.Id} is stored under the seq its PUBACK named");
-            }
+            await AssertNothingLostAsync(clients, senders);
         }
         finally
         {
@@ -167,6 +157,84 @@ public sealed class ClusterModeTests
                 c?.Abort();
             foreach (var process in gateways.Concat(silos))
                 await process.DisposeAsync();
+        }
+    }
+
+    [TestMethod]
+    public async Task SigtermOnAGatewayMovesItsClientsToAnotherAndLosesNothing()
+    {
+        const int senderCount = 4;
+        var db = await PostgresServer.CreateDatabaseAsync("drain");
+        string[] postgres = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}"];
+        string[] gatewayArgs = [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+            "--Gateway:ServerReference=mqtt.example.net"];
+        await using var silo = await SiloProcess.StartAsync(TempDirectory.Create("drain"), [.. postgres, "--Gateway:Enabled=false"]);
+        await using var staying = await SiloProcess.StartGatewayAsync(TempDirectory.Create("drain"), gatewayArgs);
+        await using var draining = await SiloProcess.StartGatewayAsync(TempDirectory.Create("drain"), gatewayArgs);
+        await using var orleans = await OrleansClient.ConnectAsync(silo.GatewayPort);
+        using var api = Api.ConnectTo(staying);
+        var peer = await Chat.NewUserAsync(orleans.Client, "p");
+        var clients = new MqttTestClient[senderCount];
+        var tokens = new string[senderCount];
+        var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
+        {
+            var me = await Chat.NewUserAsync(orleans.Client, "s");
+            var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
+            tokens[i] = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
+            clients[i] = await MqttTestClient.ConnectAsync(draining.MqttPort, me, "phone", tokens[i]);
+            return new SteadySender(conv, "m");
+        }));
+        using var stop = new CancellationTokenSource();
+        var pause = TimeSpan.FromMilliseconds(20);
+        var runs = senders.Select((s, i) => s.RunAsync(clients[i], pause, stop.Token)).ToArray();
+        try
+        {
+            await Eventually.TrueAsync(() => senders.All(s => s.Acked.Count >= 5), "every sender has sent a few messages", 30_000);
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await draining.StopAsync(); // SIGTERM, as Kubernetes sends it
+            watch.Stop();
+            Assert.IsLessThan(TimeSpan.FromSeconds(15), watch.Elapsed, "the gateway exits well within its grace period");
+            foreach (var c in clients)
+            {
+                await Eventually.TrueAsync(() => c.Disconnected is not null, $"{c.User} was disconnected");
+                Assert.AreEqual(MqttClientDisconnectReason.UseAnotherServer, c.Disconnected!.Reason, "told to use another server");
+            }
+
+            // The apps follow the advice: reconnect to the other gateway and go on with what was not acknowledged.
+            await Task.WhenAll(runs);
+            var moved = SteadySender.Clock.Elapsed;
+            for (var i = 0; i < senderCount; i++)
+            {
+                clients[i].Abort();
+                clients[i] = await MqttTestClient.ConnectAsync(staying.MqttPort, clients[i].User, "phone", tokens[i]);
+                runs[i] = senders[i].RunAsync(clients[i], pause, stop.Token);
+            }
+            await Eventually.TrueAsync(() => senders.All(s => s.AckedSince(moved)), "every sender sends again through the other gateway", 20_000);
+            await stop.CancelAsync();
+            await Task.WhenAll(runs);
+            await AssertNothingLostAsync(clients, senders);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var c in clients)
+                c?.Abort();
+        }
+    }
+
+    /// <summary>Nothing acknowledged is lost, nothing is stored twice, and the order has no gaps.</summary>
+    private static async Task AssertNothingLostAsync(MqttTestClient[] clients, SteadySender[] senders)
+    {
+        for (var i = 0; i < senders.Length; i++)
+        {
+            var history = await HistoryAsync(clients[i], senders[i].Conversation);
+            CollectionAssert.AreEqual(Enumerable.Range(1, history.Count).Select(n => (long)n).ToArray(), history.Select(m => m.Seq).ToArray(),
+                $"{senders[i].Conversation}: seqs without gaps");
+            Assert.AreEqual(history.Count, history.Select(m => m.Id).Distinct().Count(), $"{senders[i].Conversation}: no message stored twice");
+            var stored = history.ToDictionary(m => m.Id, m => m.Seq);
+            foreach (var acked in senders[i].Acked)
+                Assert.AreEqual(acked.Seq, stored.GetValueOrDefault(acked.Id), $"{senders[i].Conversation}: acknowledged {acked.Id} is stored under the seq its PUBACK named");
         }
     }
 
