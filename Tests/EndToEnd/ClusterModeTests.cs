@@ -40,6 +40,9 @@ public sealed class ClusterModeTests
 
             await alicePhone.SendAsync(conv, "m1", "across gateways");
             await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "m1", "bob on gw2 gets alice's message from gw1");
+            // His acknowledgement reached his device grain (alice is told it was delivered): m1 is behind his cursor, so
+            // what he must get after the gateway dies is exactly what came after it. Killing gw2 before then would race the ack.
+            await alicePhone.WaitForAsync("e", e => (string?)e["type"] == "delivered" && (long?)e["seq"] == 1, "alice sees m1 delivered");
 
             await gw2.KillAsync(); // bob's gateway dies with him connected
             for (var i = 2; i <= 6; i++)
@@ -48,7 +51,9 @@ public sealed class ClusterModeTests
             await gw2.DisposeAsync();
 
             await using var bobAgain = await MqttTestClient.ConnectAsync(gw1.MqttPort, bob, "phone", Chat.Password);
-            await Eventually.TrueAsync(() => bobAgain.Messages(conv).Count == 5, "bob reconnects elsewhere and gets the five he missed", 20_000);
+            var got = () => string.Join(",", bobAgain.Messages(conv).Select(m => (long)m["seq"]!));
+            await Eventually.TrueAsync(() => bobAgain.Messages(conv).Count >= 5, "bob reconnects elsewhere and gets the five he missed", 30_000,
+                () => $"bob got seqs [{got()}]; the gateway he reconnected to logged:\n{string.Join('\n', gw1.Output.Split('\n').TakeLast(40))}");
             CollectionAssert.AreEqual(new long[] { 2, 3, 4, 5, 6 }, bobAgain.Messages(conv).Select(m => (long)m["seq"]!).ToArray());
 
             Assert.AreEqual(System.Net.HttpStatusCode.OK, (await GatewayFixture.Http.GetAsync($"{gw1.HttpBase}/readyz")).StatusCode);

@@ -14,6 +14,18 @@ public static class Eventually
         }
     }
 
+    /// <summary>As above, with <paramref name="explain"/> telling, when it times out, what was seen instead.</summary>
+    public static async Task TrueAsync(Func<bool> condition, string what, int timeoutMs, Func<string> explain)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Timed out after {timeoutMs} ms waiting for: {what}; {explain()}");
+            await Task.Delay(20);
+        }
+    }
+
     public static async Task TrueAsync(Func<Task<bool>> condition, string what, int timeoutMs = 10_000)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
