@@ -228,6 +228,60 @@ public sealed class ClusterModeTests
         }
     }
 
+    [TestMethod]
+    public async Task SigtermOnASiloUnderLoadHandsItsGrainsOverAndLosesNothing()
+    {
+        const int senderCount = 6;
+        var db = await PostgresServer.CreateDatabaseAsync("silostop");
+        string[] postgres = ["--Storage:Provider=PostgreSQL", $"--Storage:PostgreSQL={db}"];
+        await using var first = await SiloProcess.StartAsync(TempDirectory.Create("silostop"), [.. postgres, "--Gateway:Enabled=false"]);
+        await using var second = await SiloProcess.StartAsync(TempDirectory.Create("silostop"), [.. postgres, "--Gateway:Enabled=false"]);
+        await using var gateway = await SiloProcess.StartGatewayAsync(TempDirectory.Create("silostop"),
+            [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"]);
+        await using var orleans = await OrleansClient.ConnectAsync([first.GatewayPort, second.GatewayPort]);
+        using var api = Api.ConnectTo(gateway);
+        var peer = await Chat.NewUserAsync(orleans.Client, "p");
+        var clients = new MqttTestClient[senderCount];
+        var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
+        {
+            var me = await Chat.NewUserAsync(orleans.Client, "s");
+            var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
+            var token = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
+            clients[i] = await MqttTestClient.ConnectAsync(gateway.MqttPort, me, "phone", token);
+            return new SteadySender(conv, "m");
+        }));
+        using var stop = new CancellationTokenSource();
+        var runs = senders.Select((s, i) => s.RunAsync(clients[i], TimeSpan.FromMilliseconds(50), stop.Token)).ToArray();
+        try
+        {
+            await Eventually.TrueAsync(() => senders.All(s => s.Acked.Count >= 5), "every sender has sent a few messages", 30_000);
+            var management = orleans.Client.GetGrain<IManagementGrain>(0);
+            var hosts = await Task.WhenAll(senders.Select(s =>
+                management.GetActivationAddress(orleans.Client.GetGrain<IConversationGrain>(s.Conversation)).AsTask()));
+            var leaving = hosts.Count(h => h?.Endpoint.Port == first.SiloPort) >= hosts.Count(h => h?.Endpoint.Port == second.SiloPort) ? first : second;
+
+            var exit = System.Diagnostics.Stopwatch.StartNew();
+            var waits = await EndAndMeasureAsync(async () =>
+            {
+                await leaving.StopAsync(); // SIGTERM: the silo leaves the cluster and its grains move
+                exit.Stop();
+            }, senders, TimeSpan.FromSeconds(10), () => Task.CompletedTask);
+            Console.WriteLine($"silo SIGTERM: exited after {exit.Elapsed.TotalSeconds:0.0} s; longest wait for a PUBACK {Describe(waits)}");
+
+            Assert.IsLessThan(TimeSpan.FromSeconds(30), exit.Elapsed, "the silo exits within its grace period");
+            Assert.IsTrue(waits.All(w => w <= TimeSpan.FromSeconds(10)), $"senders go on within 10 s: {Describe(waits)}");
+            await stop.CancelAsync();
+            await Task.WhenAll(runs);
+            await AssertNothingLostAsync(clients, senders);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var c in clients)
+                c?.Abort();
+        }
+    }
+
     /// <summary>Nothing acknowledged is lost, nothing is stored twice, and the order has no gaps.</summary>
     private static async Task AssertNothingLostAsync(MqttTestClient[] clients, SteadySender[] senders)
     {
@@ -247,11 +301,15 @@ public sealed class ClusterModeTests
     /// until every sender has had a send acknowledged that it published after the process was gone, and returns each
     /// sender's longest wait for a PUBACK around the kill. Waits well past the limit, so that a failure reports the
     /// real figures.</summary>
-    private static async Task<TimeSpan[]> KillAndMeasureAsync(SiloProcess process, IReadOnlyList<SteadySender> senders, TimeSpan limit,
+    private static Task<TimeSpan[]> KillAndMeasureAsync(SiloProcess process, IReadOnlyList<SteadySender> senders, TimeSpan limit,
+        Func<Task> afterKill) => EndAndMeasureAsync(process.KillAsync, senders, limit, afterKill);
+
+    /// <summary>As <see cref="KillAndMeasureAsync"/>, ending the process with <paramref name="endProcess"/> (a kill or a SIGTERM).</summary>
+    private static async Task<TimeSpan[]> EndAndMeasureAsync(Func<Task> endProcess, IReadOnlyList<SteadySender> senders, TimeSpan limit,
         Func<Task> afterKill)
     {
         var killStarted = SteadySender.Clock.Elapsed;
-        await process.KillAsync();
+        await endProcess();
         var gone = SteadySender.Clock.Elapsed;
         await afterKill();
         while (SteadySender.Clock.Elapsed - killStarted < limit * 4 && !senders.All(s => s.AckedSince(gone)))
