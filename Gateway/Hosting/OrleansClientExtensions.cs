@@ -10,7 +10,7 @@ public static class OrleansClientExtensions
         var cfg = builder.Configuration;
         var clusterId = cfg["Orleans:ClusterId"] ?? "imorleans";
         var serviceId = cfg["Orleans:ServiceId"] ?? "imorleans";
-        var postgres = string.Equals(cfg["Storage:Provider"], "PostgreSQL", StringComparison.OrdinalIgnoreCase);
+        var postgres = HostingMode.IsCluster(cfg);
         builder.UseOrleansClient(client =>
         {
             client.AddActivityPropagation();

@@ -25,7 +25,8 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
 
         var message = e.ApplicationMessage;
         using var activity = TelemetryExtensions.Source.StartActivity("mqtt publish", System.Diagnostics.ActivityKind.Server);
-        activity?.SetTag("mqtt.topic.kind", KindOf(message.Topic));
+        var kind = KindOf(message.Topic);
+        activity?.SetTag("mqtt.topic.kind", kind);
         string? reference = null;
         try
         {
@@ -37,7 +38,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             if (!lease.IsAcquired)
                 throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
             await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
-            GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", KindOf(message.Topic)));
+            GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", kind));
         }
         catch (ImException ex)
         {

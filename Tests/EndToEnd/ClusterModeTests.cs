@@ -108,16 +108,7 @@ public sealed class ClusterModeTests
             // gateway, logged in with an access token as apps are (any gateway accepts it: they share the signing key).
             await using var orleans = await OrleansClient.ConnectAsync([.. silos.Select(s => s.GatewayPort)]);
             using var api = Api.ConnectTo(gateways[0]);
-            var peer = await Chat.NewUserAsync(orleans.Client, "p");
-            var tokens = new string[senderCount];
-            var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
-            {
-                var me = await Chat.NewUserAsync(orleans.Client, "s");
-                var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
-                tokens[i] = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
-                clients[i] = await MqttTestClient.ConnectAsync(gateways[i % 2].MqttPort, me, "phone", tokens[i]);
-                return new SteadySender(conv, "m");
-            }));
+            var (senders, tokens) = await StartSendersAsync(orleans.Client, api, clients, [.. gateways]);
             using var stop = new CancellationTokenSource();
             var runs = senders.Select((s, i) => s.RunAsync(clients[i], pause, stop.Token)).ToArray();
             await Eventually.TrueAsync(() => senders.All(s => s.Acked.Count >= 5), "every sender has sent a few messages", 30_000);
@@ -178,17 +169,8 @@ public sealed class ClusterModeTests
         await using var draining = await SiloProcess.StartGatewayAsync(TempDirectory.Create("drain"), gatewayArgs);
         await using var orleans = await OrleansClient.ConnectAsync(silo.GatewayPort);
         using var api = Api.ConnectTo(staying);
-        var peer = await Chat.NewUserAsync(orleans.Client, "p");
         var clients = new MqttTestClient[senderCount];
-        var tokens = new string[senderCount];
-        var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
-        {
-            var me = await Chat.NewUserAsync(orleans.Client, "s");
-            var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
-            tokens[i] = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
-            clients[i] = await MqttTestClient.ConnectAsync(draining.MqttPort, me, "phone", tokens[i]);
-            return new SteadySender(conv, "m");
-        }));
+        var (senders, tokens) = await StartSendersAsync(orleans.Client, api, clients, [draining]);
         using var stop = new CancellationTokenSource();
         var pause = TimeSpan.FromMilliseconds(20);
         var runs = senders.Select((s, i) => s.RunAsync(clients[i], pause, stop.Token)).ToArray();
@@ -240,16 +222,8 @@ public sealed class ClusterModeTests
             [.. postgres, $"--Auth:SigningKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"]);
         await using var orleans = await OrleansClient.ConnectAsync([first.GatewayPort, second.GatewayPort]);
         using var api = Api.ConnectTo(gateway);
-        var peer = await Chat.NewUserAsync(orleans.Client, "p");
         var clients = new MqttTestClient[senderCount];
-        var senders = await Task.WhenAll(Enumerable.Range(0, senderCount).Select(async i =>
-        {
-            var me = await Chat.NewUserAsync(orleans.Client, "s");
-            var conv = await Chat.NewDirectAsync(orleans.Client, me, peer);
-            var token = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
-            clients[i] = await MqttTestClient.ConnectAsync(gateway.MqttPort, me, "phone", token);
-            return new SteadySender(conv, "m");
-        }));
+        var (senders, _) = await StartSendersAsync(orleans.Client, api, clients, [gateway]);
         using var stop = new CancellationTokenSource();
         var runs = senders.Select((s, i) => s.RunAsync(clients[i], TimeSpan.FromMilliseconds(50), stop.Token)).ToArray();
         try
@@ -280,6 +254,25 @@ public sealed class ClusterModeTests
             foreach (var c in clients)
                 c?.Abort();
         }
+    }
+
+    /// <summary>One sender per slot of <paramref name="clients"/>, each in its own direct conversation with one peer who
+    /// stays offline, logged in with an access token as apps are (any gateway accepts it: they share the signing key),
+    /// connected to the gateways in turn. Returns the senders and their tokens.</summary>
+    private static async Task<(SteadySender[] Senders, string[] Tokens)> StartSendersAsync(IGrainFactory grains, Api api,
+        MqttTestClient[] clients, SiloProcess[] gateways)
+    {
+        var peer = await Chat.NewUserAsync(grains, "p");
+        var tokens = new string[clients.Length];
+        var senders = await Task.WhenAll(Enumerable.Range(0, clients.Length).Select(async i =>
+        {
+            var me = await Chat.NewUserAsync(grains, "s");
+            var conv = await Chat.NewDirectAsync(grains, me, peer);
+            tokens[i] = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = me })).AccessToken;
+            clients[i] = await MqttTestClient.ConnectAsync(gateways[i % gateways.Length].MqttPort, me, "phone", tokens[i]);
+            return new SteadySender(conv, "m");
+        }));
+        return (senders, tokens);
     }
 
     /// <summary>Nothing acknowledged is lost, nothing is stored twice, and the order has no gaps.</summary>
