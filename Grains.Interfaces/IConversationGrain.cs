@@ -51,6 +51,10 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>The user's account was disabled: its next send here asks the user grain again (and is refused).</summary>
     [OneWay, Alias("ForgetSender")] Task ForgetSenderAsync(string user);
 
+    /// <summary>A member's devices moved (connected, disconnected): where to fan out to from now on. Interleaves: it only
+    /// updates the route table, and the user grain waits on it while connecting a device.</summary>
+    [AlwaysInterleave, Alias("SetRoute")] Task SetRouteAsync(string user, MemberRoute route);
+
     /// <summary>Tells the other members that <paramref name="user"/> is typing. Not stored.</summary>
     [Alias("Typing")] Task TypingAsync(string user, string device);
 

@@ -7,8 +7,9 @@ namespace ImOrleans;
 [Alias("im.IDeviceGrain")]
 public interface IDeviceGrain : IGrainWithStringKey
 {
-    /// <summary>Binds the device to a gateway connection, replays everything after its cursors
-    /// through the gateway in order, then lets live traffic through. Fails with limit_exceeded past the device limit.</summary>
+    /// <summary>Binds the device to a gateway connection and makes it reachable: once this returns, every message
+    /// stored reaches that gateway live, and what was stored before is read with <see cref="CatchUpAsync"/>.
+    /// Fails with limit_exceeded past the device limit.</summary>
     [Alias("Connect")] Task ConnectAsync(IGatewayObserver gateway, string connectionId);
 
     /// <summary>The connection went away; ignored if a newer connection took over.</summary>
@@ -21,9 +22,15 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>The device acknowledged delivery of (conversation, seq).</summary>
     [Alias("Ack")] Task AckAsync(string conversation, long seq);
 
-    /// <summary>The device acknowledged <paramref name="count"/> deliveries, the highest seq of each conversation
-    /// given: the gateway hands acks over in batches rather than one call per PUBACK.</summary>
-    [Alias("AckMany")] Task AckManyAsync(IReadOnlyDictionary<string, long> highest, int count);
+    /// <summary>The device acknowledged deliveries up to the seq given per conversation: the gateway hands acks over
+    /// in batches rather than one call per PUBACK.</summary>
+    [Alias("AckMany")] Task AckManyAsync(IReadOnlyDictionary<string, long> highest);
+
+    /// <summary>Reads what a connection has not been sent yet, from the store: after <paramref name="sent"/> (the
+    /// connection's positions), the device's cursors and join points, whichever is further. Looks at
+    /// <paramref name="only"/> those conversations, or at every conversation of the user when null; returns at most
+    /// <paramref name="room"/> messages.</summary>
+    [Alias("CatchUp")] Task<CatchUpPage> CatchUpAsync(IReadOnlyDictionary<string, long> sent, IReadOnlyList<string>? only, int room);
 
     /// <summary>A page of what follows this device's cursors (at most <paramref name="limit"/> per conversation), bounded in
     /// bytes; <paramref name="next"/> is the <see cref="SyncPage.Next"/> of the previous page, or null to start.</summary>
@@ -38,11 +45,4 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Ends the device's live session from the server side (account disabled, device removed);
     /// with <paramref name="forget"/> its cursors and push token are deleted too.</summary>
     [OneWay, Alias("EndSession")] Task EndSessionAsync(bool forget);
-
-    /// <summary>A new message for this device.</summary>
-    [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);
-
-    [OneWay, Alias("OnEvent")] Task OnEventAsync(ConversationEvent evt);
-
-    [OneWay, Alias("OnPresence")] Task OnPresenceAsync(PresenceInfo presence);
 }

@@ -3,21 +3,26 @@ using Orleans.Concurrency;
 
 namespace ImOrleans;
 
-/// <summary>Implemented by each gateway process: device grains push to the connections it holds.
-/// Short timeouts so a dead gateway shows up quickly and the device falls back to offline.</summary>
+/// <summary>Implemented by each gateway process. Conversations fan out to it once per gateway, naming the users
+/// concerned; the gateway hands each message to every connection of those users it holds. Each connection keeps its
+/// own position per conversation, so that a message that arrives out of turn (after a gap, or while the window is
+/// full) is read again from the store through the device grain instead: nothing is lost, reordered or duplicated.
+/// Every call is one-way: a dead gateway costs its callers nothing.</summary>
 [Alias("im.IGatewayObserver")]
 public interface IGatewayObserver : IGrainObserver
 {
-    /// <summary>Queues messages for the device's session, in order. False when the gateway no longer
-    /// holds that connection or its queue overflowed (the gateway then drops the connection, and the device re-syncs).</summary>
-    [ResponseTimeout("00:00:05"), Alias("Deliver")]
-    Task<bool> DeliverAsync(string deviceKey, string connectionId, IReadOnlyList<MessageRecord> messages);
+    /// <summary>A stored message for the connections of <paramref name="users"/> on this gateway.</summary>
+    [OneWay, Alias("Deliver")]
+    Task DeliverAsync(MessageRecord message, IReadOnlyList<string> users);
 
+    /// <summary>An event for the connections of <paramref name="users"/>, except the device <paramref name="exceptDevice"/>
+    /// (a device key, or null).</summary>
     [OneWay, Alias("Event")]
-    Task EventAsync(string deviceKey, string connectionId, ConversationEvent evt);
+    Task EventAsync(ConversationEvent evt, IReadOnlyList<string> users, string? exceptDevice);
 
+    /// <summary>A contact's presence changed, for every connection of <paramref name="user"/>.</summary>
     [OneWay, Alias("Presence")]
-    Task PresenceAsync(string deviceKey, string connectionId, PresenceInfo presence);
+    Task PresenceAsync(string user, PresenceInfo presence);
 
     /// <summary>Closes the connection: a newer one of the same device took over (<paramref name="takenOver"/>),
     /// or the account was disabled or the device removed.</summary>

@@ -65,15 +65,20 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>This user's presence as <paramref name="viewer"/> may see it (offline unless mutual contacts).</summary>
     [AlwaysInterleave, Alias("GetPresence")] Task<PresenceInfo> GetPresenceAsync(string? viewer);
 
-    /// <summary>Called by a device grain when one of this user's devices connects or disconnects.
-    /// True when this changed what the user grain knew (false if it already knew).</summary>
-    [Alias("SetDeviceOnline")] Task<bool> SetDeviceOnlineAsync(string device, bool online);
+    /// <summary>Called by a device grain when one of this user's devices connects through <paramref name="gateway"/>
+    /// (or disconnects: null). Returns once the conversations that route to this user know, so that what is stored
+    /// afterwards reaches the device live. True when this changed what the user grain knew.</summary>
+    [Alias("SetDeviceOnline")] Task<bool> SetDeviceOnlineAsync(string device, IGatewayObserver? gateway);
 
-    /// <summary>Fans a stored message out to this user's connected devices (the sending device skips it).</summary>
+    /// <summary>A conversation asks where this user's devices are, and to be told of changes until it stops watching.
+    /// Interleaves: it only reads, and a conversation asks while this grain may be waiting on it.</summary>
+    [AlwaysInterleave, Alias("Watch")] Task<MemberRoute> WatchAsync(string conversation);
+
+    /// <summary>The conversation no longer needs this user's route (it deactivated, or the user left it).</summary>
+    [OneWay, AlwaysInterleave, Alias("Unwatch")] Task UnwatchAsync(string conversation);
+
+    /// <summary>A message was stored for this user while some of its devices are offline (the hook for push).</summary>
     [OneWay, Alias("OnMessage")] Task OnMessageAsync(MessageRecord message);
-
-    /// <summary>Fans an event out to this user's connected devices, except <paramref name="exceptDevice"/>.</summary>
-    [OneWay, Alias("OnEvent")] Task OnEventAsync(ConversationEvent evt, string? exceptDevice);
 
     /// <summary>A contact's presence changed.</summary>
     [OneWay, Alias("OnContactPresence")] Task OnContactPresenceAsync(PresenceInfo presence);

@@ -34,10 +34,6 @@ public sealed class ChatLimits
     /// <summary>How many recent messages per conversation are remembered to drop retried sends.</summary>
     public int DedupWindow { get; set; } = 1024;
 
-    /// <summary>Deliveries a device may have outstanding (sent, not yet acknowledged); further messages wait
-    /// in the store until acks make room. Keep it below Gateway:MaxInFlightPerDevice.</summary>
-    public int DeliveryWindow { get; set; } = 500;
-
     /// <summary>Groups up to this size tell every member of every read mark; bigger ones tell only the
     /// reader's other devices (members ask with conv.reads).</summary>
     public int MaxGroupForReadEvents { get; set; } = 50;

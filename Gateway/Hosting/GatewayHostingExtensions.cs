@@ -39,6 +39,10 @@ public static class GatewayHostingExtensions
             .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0 && g.MaxPendingConnections > 0,
                 "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond, RateBurst and MaxPendingConnections must be positive")
             .Validate(g => g.ConnectTimeout > TimeSpan.Zero, "Gateway:ConnectTimeout must be positive")
+            .Validate(g => g.DeliveryWindow >= 1 && g.DeliveryWindow < g.MaxInFlightPerDevice,
+                "Gateway:DeliveryWindow must be at least 1 and below Gateway:MaxInFlightPerDevice")
+            .Validate(g => g.AckDelay >= TimeSpan.Zero && g.AckDelay <= TimeSpan.FromSeconds(10),
+                "Gateway:AckDelay must be between 0 and 00:00:10")
             // Device grains drop connections whose lease (3 minutes) is not renewed.
             .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= TimeSpan.FromMinutes(1.5),
                 "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")

@@ -33,8 +33,16 @@ public sealed class GatewayOptions
     /// <summary>Connections that have not sent their whole CONNECT yet; more are closed at once.</summary>
     public int MaxPendingConnections { get; set; } = 1000;
 
+    /// <summary>Deliveries a connection may have outstanding (sent, not yet acknowledged); further messages wait in the
+    /// store until acks make room (delivery resumes at half). Keep it below <see cref="MaxInFlightPerDevice"/>.</summary>
+    public int DeliveryWindow { get; set; } = 500;
+
     /// <summary>Deliveries a device may leave unacknowledged before the gateway drops it (it re-syncs from its cursor).</summary>
     public int MaxInFlightPerDevice { get; set; } = 1000;
+
+    /// <summary>How long a connection's acknowledgements gather before they go to its device grain in one call.
+    /// A gateway crash loses at most this much of them: those messages are delivered again (clients drop repeats).</summary>
+    public TimeSpan AckDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Publishes per second a device may make on average, and the burst it may make at once.</summary>
     public int RatePerSecond { get; set; } = 50;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Renews every connection's lease with its device grain. A device grain that no longer knows the
-/// connection (reactivated after a silo failure) gets it bound again, which replays what it may have missed.</summary>
+/// connection (reactivated after a silo failure) gets it bound again, and the connection reads what it may have missed.</summary>
 public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnections connections, IOptions<GatewayOptions> options,
     ILogger<ConnectionLeaseRenewer> log) : BackgroundService
 {
@@ -25,6 +25,10 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
                         {
                             case LeaseStatus.Unknown:
                                 await device.ConnectAsync(connections.Reference, c.ConnectionId);
+                                await c.Delivery.CatchUpAllAsync();
+                                break;
+                            case LeaseStatus.Resync:
+                                await c.Delivery.CatchUpAllAsync();
                                 break;
                             case LeaseStatus.Superseded:
                                 await connections.CloseAsync(c.ClientId, c.ConnectionId, takenOver: true);

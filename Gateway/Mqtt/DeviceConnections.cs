@@ -1,22 +1,26 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using ImOrleans.Gateway.Delivery;
 using ImOrleans.Gateway.Hosting;
 using ImOrleans.Models;
-using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
-/// <summary>The connections this gateway holds, and the observer through which device grains reach them.
+/// <summary>The connections this gateway holds, and the observer through which conversations and users reach them.
 /// Everything sent to a device goes into its own MQTTnet session queue, so each device session gets
 /// its own copy and a slow client never holds up another.</summary>
-public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider services, IOptions<GatewayOptions> options,
-    ILogger<DeviceConnections> log) : IGatewayObserver
+public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceConnections> log) : IGatewayObserver
 {
     private readonly ConcurrentDictionary<string, DeviceConnection> _byClientId = new();
-    private readonly Lazy<IGatewayObserver> _reference = new(() => grains.CreateObjectReference<IGatewayObserver>(services.GetRequiredService<DeviceConnections>()));
+
+    // User → its connections here, replaced whole on change so that fan-out reads it without a lock.
+    private readonly ConcurrentDictionary<string, DeviceConnection[]> _byUser = new();
+
+    private readonly Lazy<IGatewayObserver> _reference = new(() => services.GetRequiredService<IGrainFactory>()
+        .CreateObjectReference<IGatewayObserver>(services.GetRequiredService<DeviceConnections>()));
 
     /// <summary>This gateway as the grains see it (one reference per process).</summary>
     public IGatewayObserver Reference => _reference.Value;
@@ -25,46 +29,80 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
 
     public DeviceConnection? Find(string clientId) => _byClientId.GetValueOrDefault(clientId);
 
-    public void Add(DeviceConnection connection) => _byClientId[connection.ClientId] = connection;
-
-    /// <summary>Removes the connection unless a newer one of the same device replaced it.</summary>
-    public bool Remove(string clientId, string connectionId) =>
-        _byClientId.TryGetValue(clientId, out var c) && c.ConnectionId == connectionId
-        && _byClientId.TryRemove(new KeyValuePair<string, DeviceConnection>(clientId, c));
-
-    public async Task<bool> DeliverAsync(string deviceKey, string connectionId, IReadOnlyList<MessageRecord> messages)
+    public void Add(DeviceConnection connection)
     {
-        if (Current(deviceKey, connectionId) is not { Session: { } session } connection)
-            return false;
-        foreach (var m in messages)
+        lock (_byUser)
         {
-            if (connection.Sent() > options.Value.MaxInFlightPerDevice || !Enqueue(session, Topics.Messages(connection.User), Wire.MessageBytes(m), MqttQualityOfServiceLevel.AtLeastOnce))
-            {
-                // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
-                log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", deviceKey, connection.InFlight);
-                Remove(deviceKey, connectionId);
-                await DisconnectAsync(deviceKey, MqttDisconnectReasonCode.QuotaExceeded);
-                return false;
-            }
-            GatewayMetrics.Deliveries.Add(1);
+            if (_byClientId.TryGetValue(connection.ClientId, out var replaced))
+                RemoveFromUser(replaced);
+            _byClientId[connection.ClientId] = connection;
+            _byUser[connection.User] = [.. _byUser.GetValueOrDefault(connection.User, []), connection];
         }
-        return true;
     }
 
-    public Task EventAsync(string deviceKey, string connectionId, ConversationEvent evt)
+    /// <summary>Removes the connection unless a newer one of the same device replaced it.</summary>
+    public bool Remove(string clientId, string connectionId)
     {
-        if (Current(deviceKey, connectionId) is { Session: { } session } connection)
+        lock (_byUser)
         {
-            var qos = evt.Type == EventTypes.Typing ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce;
-            Enqueue(session, Topics.Events(connection.User), Wire.Event(evt), qos);
+            if (!_byClientId.TryGetValue(clientId, out var c) || c.ConnectionId != connectionId
+                || !_byClientId.TryRemove(new KeyValuePair<string, DeviceConnection>(clientId, c)))
+                return false;
+            RemoveFromUser(c);
+            c.Delivery.Close();
+            return true;
+        }
+    }
+
+    public Task DeliverAsync(MessageRecord message, IReadOnlyList<string> users)
+    {
+        foreach (var user in users)
+        {
+            foreach (var connection in _byUser.GetValueOrDefault(user, []))
+                connection.Delivery.Offer(message);
         }
         return Task.CompletedTask;
     }
 
-    public Task PresenceAsync(string deviceKey, string connectionId, PresenceInfo presence)
+    /// <summary>Hands one message to the client (called by its <see cref="ConnectionDelivery"/>, in order).</summary>
+    public bool Publish(DeviceConnection connection, MessageRecord message)
     {
-        if (Current(deviceKey, connectionId) is { Session: { } session } connection)
-            Enqueue(session, Topics.Presence(connection.User), Wire.Presence(presence), MqttQualityOfServiceLevel.AtLeastOnce);
+        if (connection.Session is { } session
+            && Enqueue(session, Topics.Messages(connection.User), Wire.MessageBytes(message), MqttQualityOfServiceLevel.AtLeastOnce))
+        {
+            GatewayMetrics.Deliveries.Add(1);
+            return true;
+        }
+        // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
+        log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", connection.ClientId, connection.Delivery.InFlight);
+        if (Remove(connection.ClientId, connection.ConnectionId))
+            _ = DisconnectAsync(connection.ClientId, MqttDisconnectReasonCode.QuotaExceeded);
+        return false;
+    }
+
+    public Task EventAsync(ConversationEvent evt, IReadOnlyList<string> users, string? exceptDevice)
+    {
+        var qos = evt.Type == EventTypes.Typing ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce;
+        byte[]? payload = null;
+        foreach (var user in users)
+        {
+            foreach (var connection in _byUser.GetValueOrDefault(user, []))
+            {
+                if (connection.ClientId != exceptDevice && connection.Session is { } session)
+                    Enqueue(session, Topics.Events(user), payload ??= Wire.Bytes(Wire.Event(evt)), qos);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task PresenceAsync(string user, PresenceInfo presence)
+    {
+        byte[]? payload = null;
+        foreach (var connection in _byUser.GetValueOrDefault(user, []))
+        {
+            if (connection.Session is { } session)
+                Enqueue(session, Topics.Presence(user), payload ??= Wire.Bytes(Wire.Presence(presence)), MqttQualityOfServiceLevel.AtLeastOnce);
+        }
         return Task.CompletedTask;
     }
 
@@ -91,6 +129,15 @@ public sealed class DeviceConnections(IGrainFactory grains, IServiceProvider ser
         {
             log.LogDebug(ex, "Disconnecting {ClientId} failed; it is probably gone already", clientId);
         }
+    }
+
+    private void RemoveFromUser(DeviceConnection c)
+    {
+        var rest = _byUser.GetValueOrDefault(c.User, []).Where(x => x != c).ToArray();
+        if (rest.Length == 0)
+            _byUser.TryRemove(c.User, out _);
+        else
+            _byUser[c.User] = rest;
     }
 
     private DeviceConnection? Current(string deviceKey, string connectionId) =>

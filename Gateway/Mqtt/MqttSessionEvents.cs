@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using ImOrleans.Gateway.Delivery;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
@@ -9,7 +10,7 @@ namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
 public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IdempotentCalls idempotent,
-    IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log)
+    IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log, ILogger<ConnectionDelivery> deliveryLog)
 {
     /// <summary>Where a session keeps its <see cref="DeviceConnection"/>.</summary>
     public const string ConnectionKey = "im.connection";
@@ -28,7 +29,8 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             AutoReplenishment = true,
         });
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
-            e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500);
+            e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.GetGrain<IDeviceGrain>(e.ClientId),
+            o.DeliveryWindow, connections.Publish, deliveryLog);
         e.SessionItems[ConnectionKey] = connection;
         GatewayMetrics.Connects.Add(1, GatewayMetrics.Tag("version", connection.Version));
         GatewayMetrics.Connections.Add(1, GatewayMetrics.Tag("version", connection.Version));
@@ -36,9 +38,8 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         connections.Add(connection);
         try
         {
-            // Replays everything after the device's cursors through DeliverAsync before live traffic flows. Binding the
-            // same connection twice is harmless (a second replay repeats deliveries the device drops by (conv, seq)), so a
-            // device whose grain was on a silo that just died is bound once the grain is back, not turned away.
+            // Binding the same connection twice is harmless, so a device whose grain was on a silo that just died is
+            // bound once the grain is back, not turned away.
             var device = Device(connection);
             await idempotent.InvokeSlowAsync("Connect", () => device.ConnectAsync(connections.Reference, connection.ConnectionId));
         }
@@ -47,7 +48,10 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             log.LogWarning(ex, "Could not bind {ClientId} to its device grain; disconnecting", e.ClientId);
             connections.Remove(connection.ClientId, connection.ConnectionId);
             await connections.DisconnectAsync(e.ClientId, MqttDisconnectReasonCode.ServerBusy);
+            return;
         }
+        // Live traffic flows from here on; this reads what was stored before (the connection drops repeats).
+        await connection.Delivery.CatchUpAllAsync();
     }
 
     public async Task DisconnectedAsync(ClientDisconnectedEventArgs e)
@@ -57,6 +61,8 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         connections.Remove(connection.ClientId, connection.ConnectionId);
         connection.Limiter.Dispose();
         GatewayMetrics.Connections.Add(-1, GatewayMetrics.Tag("version", connection.Version));
+        // The acks gathered so far go now: a device that comes back at once should not get them again.
+        await HandOverAcksAsync(connection);
         try
         {
             await Device(connection).DisconnectAsync(connection.ConnectionId);
@@ -73,29 +79,35 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection
             || e.PublishPacket.Topic != Topics.Messages(connection.User))
             return Task.CompletedTask;
-        connection.Acknowledged();
+        connection.Delivery.Acknowledged();
         GatewayMetrics.Acks.Add(1);
         if (!TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq, out var stored))
             return Task.CompletedTask;
         GatewayMetrics.DeliveryLatency.Record((DateTimeOffset.UtcNow - stored).TotalMilliseconds);
         if (connection.Acks.Add(conversation, seq))
-            _ = HandOverAcksAsync(connection);
+            _ = HandOverAcksLaterAsync(connection);
         return Task.CompletedTask;
+    }
+
+    private async Task HandOverAcksLaterAsync(DeviceConnection connection)
+    {
+        await Task.Delay(options.Value.AckDelay);
+        await HandOverAcksAsync(connection);
     }
 
     /// <summary>Hands the connection's acks to its device grain until none are left (see <see cref="AckBatch"/>).</summary>
     private async Task HandOverAcksAsync(DeviceConnection connection)
     {
-        while (connection.Acks.Take() is ({ } highest, > 0 and var count))
+        while (connection.Acks.Take() is { } highest)
         {
             try
             {
-                await Device(connection).AckManyAsync(highest, count);
+                await Device(connection).AckManyAsync(highest);
             }
             catch (Exception ex)
             {
                 // Lost acks only mean the messages are delivered again later.
-                log.LogWarning(ex, "Could not record {Count} acks of {ClientId}", count, connection.ClientId);
+                log.LogWarning(ex, "Could not record the acks of {ClientId}", connection.ClientId);
             }
         }
     }

@@ -15,4 +15,8 @@ public enum LeaseStatus
 
     /// <summary>The server ended the session (the account was disabled): the gateway should close it.</summary>
     Ended = 3,
+
+    /// <summary>Renewed, but the user grain had forgotten the device (it was reactivated), so live traffic may have
+    /// missed it meanwhile: the gateway should catch the connection up from the store.</summary>
+    Resync = 4,
 }

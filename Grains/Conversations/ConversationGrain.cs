@@ -27,6 +27,17 @@ public sealed class ConversationGrain(
     private readonly HashSet<string> _deliveredToTell = [];
     private IGrainTimer? _deliveredTimer;
 
+    // Where each member's devices are connected, and the same grouped by gateway (built when needed). Null until
+    // the first fan-out asks the members (Watch); kept current by the user grains (SetRoute) from then on.
+    private Dictionary<string, MemberRoute>? _routes;
+    private Dictionary<IGatewayObserver, List<string>>? _byGateway;
+    private IGrainTimer? _routeRefresh;
+
+    // Routes are asked for again this often: a user grain that was reactivated (a silo failure) does not know who
+    // watched it, so its changes reach us at the next reload.
+    private static readonly TimeSpan RouteRefreshInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RouteAskTimeout = TimeSpan.FromSeconds(5);
+
     // Null until read from the store: after a failed append we cannot know whether it committed.
     private long? _lastSeq;
     private DeferredWrite? _readMarkWrite;
@@ -142,8 +153,10 @@ public sealed class ConversationGrain(
             S.JoinedAt[u] = joinedAt;
         }
         await state.WriteStateAsync();
+        if (_routes is not null)
+            await WatchAsync(added);
         foreach (var u in added)
-            Broadcast(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
+            await BroadcastAsync(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
         return Info();
     }
 
@@ -248,8 +261,7 @@ public sealed class ConversationGrain(
         }
         _lastSeq = seq;
         _recent.Add(message);
-        foreach (var member in S.Members.Keys)
-            _ = User(member).OnMessageAsync(message);
+        await FanOutAsync(message);
         return new SendResult(message, Duplicate: false);
     }
 
@@ -278,8 +290,7 @@ public sealed class ConversationGrain(
         // devices hear of it, and members ask for the marks (conv.reads) when they want them.
         var evt = new ConversationEvent(EventTypes.Read, Id, user, seq);
         IEnumerable<string> told = S.Members.Count <= _limits.MaxGroupForReadEvents ? S.Members.Keys : [user];
-        foreach (var member in told)
-            _ = User(member).OnEventAsync(evt, member == user ? device : null);
+        await BroadcastAsync(evt, told, exceptDevice: Ids.DeviceKey(user, device));
     }
 
     public Task<IReadOnlyDictionary<string, long>> GetReadMarksAsync(string by)
@@ -288,8 +299,23 @@ public sealed class ConversationGrain(
         return Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(S.ReadMarks));
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
-        _readMarkWrite?.FlushAsync(ct) ?? Task.CompletedTask;
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        if (_routes is not null)
+        {
+            foreach (var member in _routes.Keys)
+                _ = User(member).UnwatchAsync(Id);
+        }
+        return _readMarkWrite?.FlushAsync(ct) ?? Task.CompletedTask;
+    }
+
+    public Task SetRouteAsync(string user, MemberRoute route)
+    {
+        // Before the first fan-out nothing is kept: that fan-out asks every member afresh.
+        if (_routes is not null)
+            Apply(user, route);
+        return Task.CompletedTask;
+    }
 
     public Task MarkDeliveredAsync(string user, long seq)
     {
@@ -305,18 +331,17 @@ public sealed class ConversationGrain(
         return Task.CompletedTask;
     }
 
-    private Task TellDeliveredAsync()
+    private async Task TellDeliveredAsync()
     {
         _deliveredTimer?.Dispose();
         _deliveredTimer = null;
-        foreach (var user in _deliveredToTell)
+        var told = _deliveredToTell.ToList();
+        _deliveredToTell.Clear();
+        foreach (var user in told)
         {
             var evt = new ConversationEvent(EventTypes.Delivered, Id, user, _deliveredMarks[user]);
-            foreach (var member in S.Members.Keys.Where(m => m != user))
-                _ = User(member).OnEventAsync(evt, null);
+            await BroadcastAsync(evt, S.Members.Keys.Where(m => m != user));
         }
-        _deliveredToTell.Clear();
-        return Task.CompletedTask;
     }
 
     public Task ForgetSenderAsync(string user)
@@ -325,16 +350,13 @@ public sealed class ConversationGrain(
         return Task.CompletedTask;
     }
 
-    public Task TypingAsync(string user, string device)
+    public async Task TypingAsync(string user, string device)
     {
         RequireMember(user);
         // Every keystroke would reach every member: in a big group, typing is not told at all (like read marks).
         if (S.Kind == ConversationKind.Group && S.Members.Count > _limits.MaxGroupForTypingEvents)
-            return Task.CompletedTask;
-        var evt = new ConversationEvent(EventTypes.Typing, Id, user);
-        foreach (var member in S.Members.Keys.Where(m => m != user))
-            _ = User(member).OnEventAsync(evt, null);
-        return Task.CompletedTask;
+            return;
+        await BroadcastAsync(new ConversationEvent(EventTypes.Typing, Id, user), S.Members.Keys.Where(m => m != user));
     }
 
     public async Task SetBlockedAsync(string blocker, string blocked, bool isBlocked)
@@ -352,7 +374,7 @@ public sealed class ConversationGrain(
             return;
         // Tell the leavers too, before they stop receiving this conversation's events.
         foreach (var u in users)
-            Broadcast(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
+            await BroadcastAsync(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
         // The users' lists first: should that fail, they stay members rather than go on replaying a
         // conversation they no longer belong to.
         await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0, by)));
@@ -361,7 +383,10 @@ public sealed class ConversationGrain(
             S.Members.Remove(u);
             S.ReadMarks.Remove(u);
             S.JoinedAt.Remove(u);
+            if (_routes?.Remove(u) == true)
+                _ = User(u).UnwatchAsync(Id);
         }
+        _byGateway = null;
         await state.WriteStateAsync();
     }
 
@@ -390,10 +415,96 @@ public sealed class ConversationGrain(
         }
     }
 
-    private void Broadcast(ConversationEvent evt)
+    /// <summary>Hands a stored message to every gateway holding a member's device, once per gateway, and tells the
+    /// members with devices offline (push).</summary>
+    private async Task FanOutAsync(MessageRecord message)
     {
-        foreach (var member in S.Members.Keys)
-            _ = User(member).OnEventAsync(evt, null);
+        await EnsureRoutesAsync();
+        foreach (var (gateway, users) in ByGateway())
+            _ = gateway.DeliverAsync(message, users);
+        foreach (var (member, route) in _routes!)
+        {
+            // Never a push to the sender's own devices: it wrote the message.
+            if (route.HasOfflineDevices && member != message.From)
+                _ = User(member).OnMessageAsync(message);
+        }
+    }
+
+    /// <summary>An event for every member's connected devices (or only <paramref name="users"/>'), not stored.</summary>
+    private async Task BroadcastAsync(ConversationEvent evt, IEnumerable<string>? users = null, string? exceptDevice = null)
+    {
+        await EnsureRoutesAsync();
+        if (users is null)
+        {
+            foreach (var (gateway, members) in ByGateway())
+                _ = gateway.EventAsync(evt, members, exceptDevice);
+            return;
+        }
+        foreach (var (gateway, members) in Group(users))
+            _ = gateway.EventAsync(evt, members, exceptDevice);
+    }
+
+    private Dictionary<IGatewayObserver, List<string>> ByGateway() => _byGateway ??= Group(S.Members.Keys);
+
+    private Dictionary<IGatewayObserver, List<string>> Group(IEnumerable<string> users)
+    {
+        var byGateway = new Dictionary<IGatewayObserver, List<string>>();
+        foreach (var user in users)
+        {
+            if (_routes!.TryGetValue(user, out var route))
+            {
+                foreach (var gateway in route.Gateways)
+                {
+                    if (!byGateway.TryGetValue(gateway, out var list))
+                        byGateway[gateway] = list = [];
+                    list.Add(user);
+                }
+            }
+        }
+        return byGateway;
+    }
+
+    /// <summary>Asks every member where its devices are, once per activation; from then on they tell us.</summary>
+    private async Task EnsureRoutesAsync()
+    {
+        if (_routes is not null)
+            return;
+        _routes = [];
+        await WatchAsync(S.Members.Keys.ToList());
+        _routeRefresh ??= this.RegisterGrainTimer(() => WatchAsync(S.Members.Keys.ToList()),
+            new GrainTimerCreationOptions(RouteRefreshInterval, RouteRefreshInterval) { Interleave = true });
+    }
+
+    private async Task WatchAsync(IReadOnlyCollection<string> users)
+    {
+        var routes = await Task.WhenAll(users.Select(async u =>
+        {
+            try
+            {
+                return await User(u).WatchAsync(Id).WaitAsync(RouteAskTimeout);
+            }
+            catch (Exception ex)
+            {
+                // Unknown for now: no live traffic to this member until the next reload; its devices catch up then.
+                log.LogWarning(ex, "Could not ask {User} where its devices are for {Conversation}", u, Id);
+                return null;
+            }
+        }));
+        foreach (var (user, route) in users.Zip(routes))
+        {
+            if (route is not null)
+                Apply(user, route);
+        }
+    }
+
+    private void Apply(string user, MemberRoute route)
+    {
+        if (!S.Members.ContainsKey(user))
+            return;
+        if (_routes!.TryGetValue(user, out var known) && known.Version > route.Version)
+            return;
+        _routes[user] = route;
+        _byGateway = null;
     }
 
     private async Task<long> LastSeqAsync()

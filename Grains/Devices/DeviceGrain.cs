@@ -5,8 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Grains.Devices;
 
-/// <summary>One device: binds to the gateway connection that holds it, delivers in seq order per
-/// conversation with no gap between replay and live traffic, and keeps the acknowledged cursors.</summary>
+/// <summary>One device: which gateway connection holds it (one at a time), its acknowledged cursors, and the reads
+/// from the store that a connection needs when it connects or falls behind. Live messages do not pass through here:
+/// conversations hand them to the gateways directly, and each connection keeps its own position (see
+/// <see cref="IGatewayObserver"/>).</summary>
 public sealed class DeviceGrain(
     [PersistentState("device", GrainStorage.Name)] IPersistentState<DeviceState> state,
     IMessageStore store,
@@ -21,7 +23,6 @@ public sealed class DeviceGrain(
     /// <summary>Conversations one sync page looks at; the rest follow on the next page.</summary>
     public const int SyncConversationsPerPage = 100;
 
-
     /// <summary>A gateway that stops touching its connections for this long is taken for dead.</summary>
     internal static readonly TimeSpan ConnectionLease = TimeSpan.FromMinutes(3);
 
@@ -33,22 +34,6 @@ public sealed class DeviceGrain(
     private DateTime _lastTouch;
     private IGrainTimer? _leaseTimer;
     private DeferredWrite? _cursorWrite;
-
-    // Deliveries handed to the gateway and not yet acknowledged, held below the window so that a long
-    // backlog is paced by the device's acks instead of overflowing the gateway's per-device limit.
-    private int _inFlight;
-    private readonly int _window = limits.Value.DeliveryWindow;
-
-    // Set when the window filled up: later messages wait in the store until acks make room.
-    private bool _windowFull;
-
-    // Highest seq handed to the current connection, per conversation; starts at the cursor on connect.
-    private readonly Dictionary<string, long> _sent = [];
-    private Dictionary<string, long> _joinedAt = [];
-
-    // Conversations whose own member list confirmed, on this connection, that this user may read them from _sent.
-    private readonly HashSet<string> _confirmed = [];
-
     private (string User, string Device)? _parts;
 
     private string Key => this.GetPrimaryKeyString();
@@ -88,16 +73,11 @@ public sealed class DeviceGrain(
         _gateway = gateway;
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
-        _sent.Clear();
-        _confirmed.Clear();
-        _inFlight = 0;
-        _windowFull = false;
         _leaseTimer ??= this.RegisterGrainTimer(CheckLeaseAsync, ConnectionLease / 3, ConnectionLease / 3);
 
-        // Online first, replay second: messages stored meanwhile reach OnMessage, which runs after this
-        // turn and fills any gap from the store, so nothing falls between replay and live.
-        await userGrain.SetDeviceOnlineAsync(device, true);
-        await PumpAsync();
+        // Routed first, read second: what is stored from now on reaches the gateway live, and the gateway's first
+        // catch-up reads what was stored before; the connection drops what it gets twice.
+        await userGrain.SetDeviceOnlineAsync(device, gateway);
     }
 
     public async Task DisconnectAsync(string connectionId)
@@ -105,7 +85,7 @@ public sealed class DeviceGrain(
         if (connectionId == _connectionId)
             await GoOfflineAsync();
         else if (_connectionId is null) // reactivated since: make sure the user grain does not think it online
-            await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, false);
+            await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
     }
 
     public async Task<LeaseStatus> TouchAsync(string connectionId)
@@ -118,42 +98,94 @@ public sealed class DeviceGrain(
         bool reasserted;
         try
         {
-            // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; it then forwarded
-            // nothing to this device for a while, so catch up from the store.
-            reasserted = await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, true);
+            // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; conversations may then
+            // have sent nothing to this device for a while, so the gateway catches it up from the store.
+            reasserted = await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, _gateway);
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
         {
             await EndConnectionAsync();
             return LeaseStatus.Ended;
         }
-        if (reasserted && !_windowFull)
-            await PumpAsync();
-        return LeaseStatus.Current;
+        return reasserted ? LeaseStatus.Resync : LeaseStatus.Current;
     }
 
     public Task AckAsync(string conversation, long seq) =>
-        AckManyAsync(new Dictionary<string, long> { [conversation] = seq }, 1);
+        AckManyAsync(new Dictionary<string, long> { [conversation] = seq });
 
-    public async Task AckManyAsync(IReadOnlyDictionary<string, long> highest, int count)
+    public Task AckManyAsync(IReadOnlyDictionary<string, long> highest)
     {
-        _inFlight = Math.Max(0, _inFlight - count);
+        // Acks come from the gateway, for publishes it made itself, so they name only what was delivered. A stale one
+        // (lower than the cursor: another connection acked further) moves nothing.
         foreach (var (conversation, seq) in highest)
         {
-            // Acks cannot run ahead of what was sent; a stale ack (lower than the cursor) moves nothing.
-            if (seq > _sent.GetValueOrDefault(conversation, Cursor(conversation)) || seq <= Cursor(conversation))
+            if (seq <= Cursor(conversation))
                 continue;
             state.State.Cursors[conversation] = seq;
             CursorWrite.Changed();
             if (conversation.StartsWith("d:", StringComparison.Ordinal)) // delivered marks exist in direct conversations only
                 _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
         }
-        // Resume a paused backlog once half the window is free, rather than after every single ack.
-        if (_windowFull && _inFlight <= _window / 2)
+        return Task.CompletedTask;
+    }
+
+    public async Task<CatchUpPage> CatchUpAsync(IReadOnlyDictionary<string, long> sent, IReadOnlyList<string>? only, int room)
+    {
+        // Read afresh each time: a conversation the user left since must not be caught up any more. The list only
+        // says where to look; each conversation confirms before its stored messages are read out.
+        var joined = await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync();
+        var conversations = (only ?? (IEnumerable<string>)joined.Keys).Where(joined.ContainsKey).Distinct()
+            .Order(StringComparer.Ordinal).ToList();
+        var messages = new List<MessageRecord>();
+        var ranges = new List<CatchUpRange>();
+        for (var i = 0; i < conversations.Count; i++)
         {
-            _windowFull = false;
-            await PumpAsync();
+            if (room <= 0)
+                return new CatchUpPage(messages, ranges, conversations[i..]);
+            var conversation = conversations[i];
+            var after = Math.Max(Math.Max(sent.GetValueOrDefault(conversation), Cursor(conversation)), joined[conversation]);
+            var (upTo, finished, confirmed) = (after, false, false);
+            while (true)
+            {
+                var want = Math.Min(ReplayPage, room);
+                var page = await store.ReadAfterAsync(conversation, upTo, want);
+                if (page.Count > 0 && !confirmed)
+                {
+                    // Asked only when there is something to deliver: asking every conversation would activate them all.
+                    confirmed = true;
+                    if (await JoinPointAsync(conversation) is not { } since)
+                    {
+                        upTo = -1; // on the user's list but not a member (a join or leave that failed half-way)
+                        break;
+                    }
+                    if (since > upTo)
+                    {
+                        after = upTo = since; // re-added since: nothing from its time away
+                        continue;
+                    }
+                }
+                foreach (var m in page)
+                {
+                    // A device never gets its own messages back: it had them first, and the PUBACK gave their seq.
+                    if (!IsOwn(m))
+                    {
+                        messages.Add(m);
+                        room--;
+                    }
+                    upTo = m.Seq;
+                }
+                if (page.Count < want)
+                {
+                    finished = true;
+                    break;
+                }
+                if (room <= 0)
+                    break;
+            }
+            if (upTo >= 0)
+                ranges.Add(new CatchUpRange(conversation, after, upTo, finished));
         }
+        return new CatchUpPage(messages, ranges, []);
     }
 
     public async Task<SyncPage> SyncAsync(int limit, string? next)
@@ -225,27 +257,6 @@ public sealed class DeviceGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task OnMessageAsync(MessageRecord message)
-    {
-        if (_gateway is null)
-            return; // offline: the message waits in the store until the device reconnects
-        if (!_joinedAt.ContainsKey(message.Conversation))
-            _joinedAt[message.Conversation] = message.Seq - 1; // joined after this connection began
-        // A gap may hide a removal and a re-add: what lies in it is read only after the conversation confirms again.
-        if (_sent.TryGetValue(message.Conversation, out var sent) && message.Seq > sent + 1)
-            _confirmed.Remove(message.Conversation);
-        if (_windowFull)
-            return; // it waits in the store; acks resume delivery from there
-        if (!await CatchUpAsync(message.Conversation, message.Seq - 1) || _windowFull)
-            return;
-        if (message.Seq != _sent[message.Conversation] + 1)
-            return;
-        if (_inFlight >= _window)
-            _windowFull = true; // live traffic obeys the window too; the store keeps the message
-        else
-            await DeliverAsync(message.Conversation, [message]);
-    }
-
     public async Task EndSessionAsync(bool forget)
     {
         await EndConnectionAsync();
@@ -256,100 +267,8 @@ public sealed class DeviceGrain(
         }
     }
 
-    public Task OnEventAsync(ConversationEvent evt)
-    {
-        if (_gateway is not null)
-            _ = _gateway.EventAsync(Key, _connectionId!, evt);
-        return Task.CompletedTask;
-    }
-
-    public Task OnPresenceAsync(PresenceInfo presence)
-    {
-        if (_gateway is not null)
-            _ = _gateway.PresenceAsync(Key, _connectionId!, presence);
-        return Task.CompletedTask;
-    }
-
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
         _cursorWrite?.FlushAsync(ct) ?? Task.CompletedTask;
-
-    /// <summary>Catches every conversation up from the store, as far as the delivery window allows.</summary>
-    private async Task PumpAsync()
-    {
-        // Read afresh each time: a conversation the user left since must not be caught up any more. The list only
-        // says where to look; each conversation confirms again before its stored messages are read out.
-        _joinedAt = new Dictionary<string, long>(await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync());
-        _confirmed.Clear();
-        foreach (var conversation in _joinedAt.Keys)
-        {
-            if (!await CatchUpAsync(conversation, long.MaxValue) || _windowFull)
-                return;
-        }
-    }
-
-    /// <summary>Sends the stored messages after what this connection has been sent, up to <paramref name="upTo"/>,
-    /// while the window has room (else sets <see cref="_windowFull"/>). False when the connection was lost.</summary>
-    private async Task<bool> CatchUpAsync(string conversation, long upTo)
-    {
-        var from = _sent.TryGetValue(conversation, out var sent)
-            ? sent
-            : Math.Max(Cursor(conversation), _joinedAt.GetValueOrDefault(conversation));
-        _sent[conversation] = from;
-        while (from < upTo)
-        {
-            var room = _window - _inFlight;
-            if (room <= 0)
-            {
-                _windowFull = true;
-                return true;
-            }
-            var page = await store.ReadAfterAsync(conversation, from, (int)Math.Min(Math.Min(ReplayPage, room), upTo - from));
-            if (page.Count == 0)
-                return true;
-            if (!_confirmed.Contains(conversation))
-            {
-                // Asked only when there is something to deliver: asking every conversation would activate them all.
-                if (await JoinPointAsync(conversation) is not { } since)
-                    return true; // on the user's list but not a member (a join or leave that failed half-way)
-                _confirmed.Add(conversation);
-                if (since > from)
-                {
-                    _sent[conversation] = from = since; // re-added since: nothing from its time away
-                    continue;
-                }
-            }
-            if (!await DeliverAsync(conversation, page))
-                return false;
-            from = page[^1].Seq;
-        }
-        return true;
-    }
-
-    private async Task<bool> DeliverAsync(string conversation, IReadOnlyList<MessageRecord> messages)
-    {
-        if (_gateway is null)
-            return false;
-        // A device never gets its own messages back: it had them first, and the "sent" receipt gave their seq.
-        var foreign = messages.Where(m => !IsOwn(m)).ToList();
-        bool accepted;
-        try
-        {
-            accepted = foreign.Count == 0 || await _gateway.DeliverAsync(Key, _connectionId!, foreign);
-        }
-        catch (Exception ex)
-        {
-            log.LogInformation(ex, "Gateway of {Device} did not answer; taking the device offline", Key);
-            accepted = false;
-        }
-        if (!accepted)
-        {
-            await GoOfflineAsync();
-            return false;
-        }
-        _sent[conversation] = messages[^1].Seq;
-        _inFlight += foreign.Count;
-        return true;
-    }
 
     private Task<long?> JoinPointAsync(string conversation) =>
         GrainFactory.GetGrain<IConversationGrain>(conversation).GetJoinPointAsync(Parts.User);
@@ -369,11 +288,9 @@ public sealed class DeviceGrain(
     {
         _gateway = null;
         _connectionId = null;
-        _sent.Clear();
-        _confirmed.Clear();
         _leaseTimer?.Dispose();
         _leaseTimer = null;
-        await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, false);
+        await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
     }
 
     private async Task CheckLeaseAsync(CancellationToken ct)

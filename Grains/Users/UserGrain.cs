@@ -14,7 +14,18 @@ public sealed class UserGrain(
     // Same algorithm and cost as a real hash; no password matches it (it is checked only for unusable accounts).
     private static readonly Lazy<string> StandInHash = new(() => Hasher.HashPassword("", Guid.NewGuid().ToString()));
 
-    private readonly HashSet<string> _onlineDevices = [];
+    // Connected devices and the gateway each is on: what conversations need to fan out to this user.
+    private readonly Dictionary<string, IGatewayObserver> _onlineDevices = [];
+
+    // Conversations (active ones) that keep this user's route and must hear when it changes.
+    private readonly HashSet<string> _watchers = [];
+
+    // Starts at the clock, so that a reactivated grain's routes still win over an older activation's.
+    private long _routeVersion = DateTime.UtcNow.Ticks;
+
+    // A conversation that does not answer soon is left behind: it reloads every route on its own schedule.
+    private static readonly TimeSpan RouteNoticeTimeout = TimeSpan.FromSeconds(5);
+
     private string UserId => this.GetPrimaryKeyString();
     private UserState S => state.State;
 
@@ -59,7 +70,7 @@ public sealed class UserGrain(
         if (disabled)
         {
             // Every registered device, not only those known online here: after a reactivation this grain knows none.
-            foreach (var device in S.Devices.Union(_onlineDevices))
+            foreach (var device in S.Devices.Union(_onlineDevices.Keys))
                 _ = Device(device).EndSessionAsync(forget: false);
             // Conversations remember who may send; they must ask again. A rare, administrative act: worth a call each.
             foreach (var conversation in S.Conversations.Keys)
@@ -83,6 +94,7 @@ public sealed class UserGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' already has {S.Devices.Count} devices (limit {limits.Value.MaxDevicesPerUser})");
         S.Devices.Add(device);
         await state.WriteStateAsync();
+        await RouteChangedAsync(); // one more device that may be offline
     }
 
     public async Task RemoveDeviceAsync(string device)
@@ -92,6 +104,7 @@ public sealed class UserGrain(
             throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' has no device '{device}'");
         await state.WriteStateAsync();
         _ = Device(device).EndSessionAsync(forget: true);
+        await RouteChangedAsync();
     }
 
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
@@ -218,46 +231,76 @@ public sealed class UserGrain(
             : new PresenceInfo(UserId, PresenceStatus.Offline, null, null));
     }
 
-    public async Task<bool> SetDeviceOnlineAsync(string device, bool online)
+    public async Task<bool> SetDeviceOnlineAsync(string device, IGatewayObserver? gateway)
     {
-        if (online)
+        if (gateway is not null)
             RequireEnabled(); // asked by every lease renewal too, so no session of a disabled account lasts
         var before = VisibleStatus;
-        var changed = online ? _onlineDevices.Add(device) : _onlineDevices.Remove(device);
+        bool changed;
+        if (gateway is null)
+            changed = _onlineDevices.Remove(device);
+        else if (_onlineDevices.TryGetValue(device, out var known) && known.Equals(gateway))
+            changed = false;
+        else
+            (_onlineDevices[device], changed) = (gateway, true);
         if (!changed)
             return false;
-        if (!online && _onlineDevices.Count == 0)
+        if (gateway is null && _onlineDevices.Count == 0)
         {
             S.LastSeen = DateTimeOffset.UtcNow;
             await state.WriteStateAsync();
         }
+        // Before the device replays: what is stored from now on reaches its gateway live, the rest is in the store.
+        await RouteChangedAsync();
         // Coalesced: a second device coming online, or one of two going away, tells nobody anything.
         if (before != VisibleStatus)
             await BroadcastPresenceAsync();
         return true;
     }
 
-    public Task OnMessageAsync(MessageRecord message)
+    public Task<MemberRoute> WatchAsync(string conversation)
     {
-        // The sending device gets it too: it skips its own message but must see the seq go by,
-        // or it would take the next one for a gap and read the store to fill it.
-        foreach (var device in _onlineDevices)
-            _ = Device(device).OnMessageAsync(message);
+        _watchers.Add(conversation);
+        return Task.FromResult(Route());
+    }
+
+    public Task UnwatchAsync(string conversation)
+    {
+        _watchers.Remove(conversation);
         return Task.CompletedTask;
     }
 
-    public Task OnEventAsync(ConversationEvent evt, string? exceptDevice)
-    {
-        foreach (var device in _onlineDevices.Where(d => d != exceptDevice))
-            _ = Device(device).OnEventAsync(evt);
-        return Task.CompletedTask;
-    }
+    public Task OnMessageAsync(MessageRecord message) => Task.CompletedTask;
 
     public Task OnContactPresenceAsync(PresenceInfo presence)
     {
-        foreach (var device in _onlineDevices)
-            _ = Device(device).OnPresenceAsync(presence);
+        foreach (var gateway in _onlineDevices.Values.Distinct())
+            _ = gateway.PresenceAsync(UserId, presence);
         return Task.CompletedTask;
+    }
+
+    private MemberRoute Route() => new(_routeVersion, _onlineDevices.Values.Distinct().ToList(), _onlineDevices.Keys.ToList(),
+        S.Devices.Any(d => !_onlineDevices.ContainsKey(d)));
+
+    /// <summary>Tells the watching conversations where this user's devices are now, and waits for them (briefly).</summary>
+    private async Task RouteChangedAsync()
+    {
+        _routeVersion = Math.Max(_routeVersion + 1, DateTime.UtcNow.Ticks);
+        if (_watchers.Count == 0)
+            return;
+        var route = Route();
+        await Task.WhenAll(_watchers.ToList().Select(async c =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IConversationGrain>(c).SetRouteAsync(UserId, route).WaitAsync(RouteNoticeTimeout);
+            }
+            catch (Exception)
+            {
+                // Not fatal: the conversation reloads its routes periodically, and a device that misses live
+                // traffic meanwhile catches up from the store at the next gap or lease renewal.
+            }
+        }));
     }
 
     /// <summary>What contacts see: offline with no device connected, and invisible looks offline.</summary>

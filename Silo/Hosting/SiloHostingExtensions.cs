@@ -72,8 +72,8 @@ public static class SiloHostingExtensions
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(storage));
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StorageInitializer>();
         silo.Services.AddOptions<ChatLimits>().BindConfiguration(ChatLimits.Section)
-            .Validate(l => l.MaxGroupMembers >= 2 && l.MaxDevicesPerUser >= 1 && l.MaxBodyLength >= 1 && l.DedupWindow >= 1 && l.DeliveryWindow >= 1,
-                "Limits: MaxGroupMembers >= 2, MaxDevicesPerUser >= 1, MaxBodyLength >= 1, DedupWindow >= 1, DeliveryWindow >= 1")
+            .Validate(l => l.MaxGroupMembers >= 2 && l.MaxDevicesPerUser >= 1 && l.MaxBodyLength >= 1 && l.DedupWindow >= 1,
+                "Limits: MaxGroupMembers >= 2, MaxDevicesPerUser >= 1, MaxBodyLength >= 1, DedupWindow >= 1")
             .Validate(l => l.MaxSyncBytes >= 1, "Limits:MaxSyncBytes must be at least 1")
             .ValidateOnStart();
         return silo;

@@ -42,13 +42,14 @@ public sealed class SteadySender(string conversation, string prefix)
             {
                 result = await client.SendAsync(conversation, id, $"message {_next}");
             }
-            catch (Exception) when (!client.IsConnected || stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (MQTTnet.Exceptions.MqttCommunicationTimedOutException)
+            catch (MQTTnet.Exceptions.MqttCommunicationTimedOutException) when (client.IsConnected && !stop.IsCancellationRequested)
             {
                 // No PUBACK within the client's timeout: the app retries with the same id.
+            }
+            catch (Exception ex) when (!client.IsConnected || stop.IsCancellationRequested || ex is MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                // The connection is gone (a reset can surface here before the client's own state says so).
+                return;
             }
             lock (_acked)
             {

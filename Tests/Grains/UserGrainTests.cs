@@ -161,7 +161,7 @@ public sealed class UserGrainTests
         await Eventually.TrueAsync(() => gw.Closed.Contains(Ids.DeviceKey(user, "phone")), "the phone's session is ended all the same");
         await Chat.RefusedAsync(() => _grains.GetGrain<IConversationGrain>(id).SendAsync(user, "phone", "m1", "still here"), ErrorCodes.Disabled);
         await Chat.RefusedAsync(() => gw.ConnectAsync(_grains, user, "laptop"), ErrorCodes.Disabled);
-        await Chat.RefusedAsync(() => account.SetDeviceOnlineAsync("phone", true), ErrorCodes.Disabled); // what a lease renewal asks
+        await Chat.RefusedAsync(() => account.SetDeviceOnlineAsync("phone", gw.Reference), ErrorCodes.Disabled); // what a lease renewal asks
     }
 
     [TestMethod]

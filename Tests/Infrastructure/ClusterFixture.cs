@@ -45,7 +45,6 @@ public static class ClusterFixture
                         l.MaxGroupMembers = MaxGroupMembers;
                         l.MaxDevicesPerUser = MaxDevicesPerUser;
                         l.MaxBodyLength = MaxBodyLength;
-                        l.DeliveryWindow = DeliveryWindow;
                         l.MaxConversationsPerUser = MaxConversationsPerUser;
                         l.MaxConversationsFromOneUser = MaxConversationsFromOneUser;
                         l.MaxGroupForReadEvents = MaxGroupForReadEvents;

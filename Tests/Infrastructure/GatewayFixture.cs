@@ -36,7 +36,7 @@ public static class GatewayFixture
                 using var certificates = new TestCertificates();
                 _silo = await SiloProcess.StartAsync(data,
                     $"--Gateway:MaxPayloadBytes={MaxPayloadBytes}", $"--Limits:MaxDevicesPerUser={MaxDevicesPerUser}",
-                    $"--Gateway:RateBurst={RateBurst}", $"--Gateway:RatePerSecond={RatePerSecond}", $"--Limits:DeliveryWindow={DeliveryWindow}",
+                    $"--Gateway:RateBurst={RateBurst}", $"--Gateway:RatePerSecond={RatePerSecond}", $"--Gateway:DeliveryWindow={DeliveryWindow}",
                     $"--Gateway:MqttTlsPort={MqttTlsPort}", $"--Gateway:TlsCertificatePath={certificates.WriteServerPfx(data)}",
                     $"--Gateway:TlsCertificatePassword={TestCertificates.Password}",
                     $"--Auth:ExternalIssuers:0:Issuer={JwksServer.Issuer}", $"--Auth:ExternalIssuers:0:Audience={JwksServer.Audience}",

@@ -1,19 +1,29 @@
 using System.Collections.Concurrent;
+using ImOrleans.Gateway.Delivery;
 using ImOrleans.Models;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImOrleans.Tests.Infrastructure;
 
-/// <summary>A gateway observer that records what device grains push to it, as a real gateway would receive it.</summary>
+/// <summary>A gateway observer that records what reaches each connection, putting messages in order with the real
+/// gateway's <see cref="ConnectionDelivery"/> (the MQTT session replaced by a list).</summary>
 public sealed class TestGateway : IGatewayObserver
 {
+    private readonly ConcurrentDictionary<string, Connection> _connections = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<MessageRecord>> _messages = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<ConversationEvent>> _events = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<PresenceInfo>> _presence = new();
+    private int _deliverCalls;
 
-    /// <summary>When false the gateway answers "no such connection", as after a client vanished.</summary>
-    public bool Accepting { get; set; } = true;
+    private sealed record Connection(string User, string Id, ConnectionDelivery Delivery);
 
     public IGatewayObserver Reference { get; private set; } = null!;
+
+    /// <summary>Live messages matching this are lost on their way in, as if a network hiccup ate them.</summary>
+    public Func<MessageRecord, bool> LoseLive { get; set; } = _ => false;
+
+    /// <summary>How many times conversations handed this gateway a message (one call per message and gateway).</summary>
+    public int DeliverCalls => Volatile.Read(ref _deliverCalls);
 
     public static TestGateway Create(IClusterClient client)
     {
@@ -26,25 +36,27 @@ public sealed class TestGateway : IGatewayObserver
     public IReadOnlyList<ConversationEvent> Events(string user, string device) => Queue(_events, user, device).ToList();
     public IReadOnlyList<PresenceInfo> Presence(string user, string device) => Queue(_presence, user, device).ToList();
 
-    public Task<bool> DeliverAsync(string deviceKey, string connectionId, IReadOnlyList<MessageRecord> messages)
+    public Task DeliverAsync(MessageRecord message, IReadOnlyList<string> users)
     {
-        if (!Accepting)
-            return Task.FromResult(false);
-        var q = _messages.GetOrAdd(deviceKey, _ => new());
-        foreach (var m in messages)
-            q.Enqueue(m);
-        return Task.FromResult(true);
-    }
-
-    public Task EventAsync(string deviceKey, string connectionId, ConversationEvent evt)
-    {
-        _events.GetOrAdd(deviceKey, _ => new()).Enqueue(evt);
+        Interlocked.Increment(ref _deliverCalls);
+        if (LoseLive(message))
+            return Task.CompletedTask;
+        foreach (var c in Of(users))
+            c.Delivery.Offer(message);
         return Task.CompletedTask;
     }
 
-    public Task PresenceAsync(string deviceKey, string connectionId, PresenceInfo presence)
+    public Task EventAsync(ConversationEvent evt, IReadOnlyList<string> users, string? exceptDevice)
     {
-        _presence.GetOrAdd(deviceKey, _ => new()).Enqueue(presence);
+        foreach (var (key, _) in _connections.Where(c => users.Contains(c.Value.User) && c.Key != exceptDevice))
+            _events.GetOrAdd(key, _ => new()).Enqueue(evt);
+        return Task.CompletedTask;
+    }
+
+    public Task PresenceAsync(string user, PresenceInfo presence)
+    {
+        foreach (var (key, _) in _connections.Where(c => c.Value.User == user))
+            _presence.GetOrAdd(key, _ => new()).Enqueue(presence);
         return Task.CompletedTask;
     }
 
@@ -57,9 +69,25 @@ public sealed class TestGateway : IGatewayObserver
         return Task.CompletedTask;
     }
 
-    /// <summary>Connects a device through this gateway (as an MQTT CONNECT would).</summary>
-    public Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null) =>
-        grains.GetGrain<IDeviceGrain>(Ids.DeviceKey(user, device)).ConnectAsync(Reference, connectionId ?? Guid.NewGuid().ToString("N"));
+    /// <summary>Connects a device through this gateway as an MQTT CONNECT would: binds it, then reads what it missed.</summary>
+    public async Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null)
+    {
+        var key = Ids.DeviceKey(user, device);
+        var grain = grains.GetGrain<IDeviceGrain>(key);
+        var delivery = new ConnectionDelivery(user, device, grain, ClusterFixture.DeliveryWindow, m =>
+        {
+            _messages.GetOrAdd(key, _ => new()).Enqueue(m);
+            return true;
+        }, NullLogger.Instance);
+        _connections[key] = new Connection(user, connectionId ?? Guid.NewGuid().ToString("N"), delivery);
+        await grain.ConnectAsync(Reference, _connections[key].Id);
+        await delivery.CatchUpAllAsync();
+    }
+
+    /// <summary>The device acknowledged one delivery (its PUBACK), freeing room in its window.</summary>
+    public void Acknowledge(string user, string device) => _connections[Ids.DeviceKey(user, device)].Delivery.Acknowledged();
+
+    private IEnumerable<Connection> Of(IReadOnlyList<string> users) => _connections.Values.Where(c => users.Contains(c.User));
 
     private static ConcurrentQueue<T> Queue<T>(ConcurrentDictionary<string, ConcurrentQueue<T>> map, string user, string device) =>
         map.GetOrAdd(Ids.DeviceKey(user, device), _ => new());
