@@ -1,3 +1,4 @@
+using ImOrleans.Gateway.Mqtt;
 using ImOrleans.Models;
 
 namespace ImOrleans.Gateway.Delivery;
@@ -54,7 +55,8 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
         {
             if (_closed)
                 return;
-            if (_sent.TryGetValue(message.Conversation, out var sent))
+            // The first message of a conversation has nothing before it: no need to ask where this device stands.
+            if (_sent.TryGetValue(message.Conversation, out var sent) || message.Seq == 1)
             {
                 if (message.Seq <= sent)
                     return; // had it already (from the store, or twice from the conversation)
@@ -133,6 +135,7 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
             CatchUpPage page;
             try
             {
+                GatewayMetrics.CatchUps.Add(1, GatewayMetrics.Tag("scope", only is null ? "all" : "some"));
                 page = await grain.CatchUpAsync(sent, only, room);
             }
             catch (Exception ex)
@@ -172,6 +175,7 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
                     continue;
                 if (!Hand(m))
                     return;
+                GatewayMetrics.Replayed.Add(1);
                 position = m.Seq;
             }
             _sent[range.Conversation] = Math.Max(position, range.UpTo);

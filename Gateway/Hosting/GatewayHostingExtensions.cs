@@ -80,14 +80,14 @@ public static class GatewayHostingExtensions
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (o.MqttPort > 0)
-                k.Listen(address, o.MqttPort, l => l.UseGuardedMqtt());
+                k.Listen(address, o.MqttPort, l => l.UseGuardedMqtt("tcp"));
             if (!string.IsNullOrEmpty(o.TlsCertificatePath))
             {
                 var cert = X509CertificateLoader.LoadPkcs12FromFile(o.TlsCertificatePath, o.TlsCertificatePassword);
                 k.Listen(address, o.MqttTlsPort, l =>
                 {
                     l.UseHttps(cert);
-                    l.UseGuardedMqtt();
+                    l.UseGuardedMqtt("tls");
                 });
             }
         });

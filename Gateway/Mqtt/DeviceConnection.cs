@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.RateLimiting;
 using ImOrleans.Gateway.Delivery;
 using ImOrleans.Models;
@@ -33,5 +34,11 @@ public sealed class DeviceConnection
 
     /// <summary>The protocol version, as metrics tag it.</summary>
     public string Version => IsMqtt5 ? "5.0" : "3.1.1";
+
+    /// <summary>The listener it came through: <c>tcp</c>, <c>tls</c> or <c>websocket</c>.</summary>
+    public string Transport { get; init; } = "unknown";
+
+    /// <summary>Its tags on the connection metrics.</summary>
+    public TagList MetricTags => new() { { "version", Version }, { "transport", Transport } };
     public MqttSessionStatus? Session { get; set; }
 }

@@ -10,10 +10,10 @@ public static class GatewayMetrics
     private static readonly Meter Meter = new(TelemetryExtensions.Name);
 
     public static readonly UpDownCounter<long> Connections =
-        Meter.CreateUpDownCounter<long>("imorleans.connections", description: "Authenticated MQTT connections, by protocol version");
+        Meter.CreateUpDownCounter<long>("imorleans.connections", description: "Authenticated MQTT connections, by protocol version and transport");
 
     public static readonly Counter<long> Connects =
-        Meter.CreateCounter<long>("imorleans.connects", description: "MQTT connections authenticated, by protocol version");
+        Meter.CreateCounter<long>("imorleans.connects", description: "MQTT connections authenticated, by protocol version and transport");
 
     public static readonly Counter<long> Refusals =
         Meter.CreateCounter<long>("imorleans.connections.refused", description: "Connections refused or closed before they were authenticated, by reason");
@@ -26,6 +26,12 @@ public static class GatewayMetrics
 
     public static readonly Counter<long> Deliveries =
         Meter.CreateCounter<long>("imorleans.deliveries", description: "Messages handed to device connections (replay and live)");
+
+    public static readonly Counter<long> CatchUps =
+        Meter.CreateCounter<long>("imorleans.delivery.catchups", description: "Reads from the store for connections that connected or fell behind, by scope (all, some)");
+
+    public static readonly Counter<long> Replayed =
+        Meter.CreateCounter<long>("imorleans.delivery.replayed", description: "Messages handed to connections from the store rather than live (the replay backlog worked off)");
 
     public static readonly Counter<long> Acks =
         Meter.CreateCounter<long>("imorleans.acks", description: "Deliveries acknowledged by devices (PUBACK)");

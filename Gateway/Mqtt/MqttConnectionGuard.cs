@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using System.Net;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -16,12 +18,19 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
     private readonly ILogger _log = log;
     private int _pending;
 
+    // Remote end point → the listener's transport, while the connection lasts: MQTTnet's events name only the peer.
+    private readonly ConcurrentDictionary<string, string> _transports = new();
+
     /// <summary>Connections accepted whose CONNECT has not fully arrived yet.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => GuardAsync(connection, next);
+    public ConnectionDelegate Wrap(ConnectionDelegate next, string transport) => connection => GuardAsync(connection, next, transport);
 
-    private async Task GuardAsync(ConnectionContext connection, ConnectionDelegate next)
+    /// <summary>The transport (<c>tcp</c>, <c>tls</c>, <c>websocket</c>) of the open connection from <paramref name="remote"/>.</summary>
+    public string TransportOf(EndPoint? remote) =>
+        remote is not null && _transports.TryGetValue(remote.ToString()!, out var transport) ? transport : "unknown";
+
+    private async Task GuardAsync(ConnectionContext connection, ConnectionDelegate next, string transport)
     {
         if (drain.IsDraining)
         {
@@ -41,6 +50,9 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         var waiting = new PendingConnect(this, connection, _options.ConnectTimeout);
         connection.Transport = new GuardedPipe(
             new MqttFrameReader(connection.Transport.Input, _options.MaxPacketBytes, waiting.Arrived), connection.Transport.Output);
+        var remote = connection.RemoteEndPoint?.ToString();
+        if (remote is not null)
+            _transports[remote] = transport;
         try
         {
             await next(connection);
@@ -48,6 +60,8 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         finally
         {
             waiting.Arrived();
+            if (remote is not null)
+                _transports.TryRemove(new KeyValuePair<string, string>(remote, transport));
         }
     }
 
@@ -85,7 +99,8 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
 
 public static class MqttConnectionGuardExtensions
 {
-    /// <summary>MQTTnet on this listener or endpoint, behind the <see cref="MqttConnectionGuard"/>.</summary>
-    public static IConnectionBuilder UseGuardedMqtt(this IConnectionBuilder builder) =>
-        builder.Use(next => builder.ApplicationServices.GetRequiredService<MqttConnectionGuard>().Wrap(next)).UseMqtt();
+    /// <summary>MQTTnet on this listener or endpoint, behind the <see cref="MqttConnectionGuard"/>; metrics tag its
+    /// connections with <paramref name="transport"/>.</summary>
+    public static IConnectionBuilder UseGuardedMqtt(this IConnectionBuilder builder, string transport) =>
+        builder.Use(next => builder.ApplicationServices.GetRequiredService<MqttConnectionGuard>().Wrap(next, transport)).UseMqtt();
 }

@@ -9,7 +9,7 @@ using MQTTnet.Server;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
-public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IdempotentCalls idempotent,
+public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, MqttConnectionGuard guard, IdempotentCalls idempotent,
     IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log, ILogger<ConnectionDelivery> deliveryLog)
 {
     /// <summary>Where a session keeps its <see cref="DeviceConnection"/>.</summary>
@@ -30,10 +30,10 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         });
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
             e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.GetGrain<IDeviceGrain>(e.ClientId),
-            o.DeliveryWindow, connections.Publish, deliveryLog);
+            o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guard.TransportOf(e.RemoteEndPoint) };
         e.SessionItems[ConnectionKey] = connection;
-        GatewayMetrics.Connects.Add(1, GatewayMetrics.Tag("version", connection.Version));
-        GatewayMetrics.Connections.Add(1, GatewayMetrics.Tag("version", connection.Version));
+        GatewayMetrics.Connects.Add(1, connection.MetricTags);
+        GatewayMetrics.Connections.Add(1, connection.MetricTags);
         connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
         connections.Add(connection);
         try
@@ -60,7 +60,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             return;
         connections.Remove(connection.ClientId, connection.ConnectionId);
         connection.Limiter.Dispose();
-        GatewayMetrics.Connections.Add(-1, GatewayMetrics.Tag("version", connection.Version));
+        GatewayMetrics.Connections.Add(-1, connection.MetricTags);
         // The acks gathered so far go now: a device that comes back at once should not get them again.
         await HandOverAcksAsync(connection);
         try

@@ -28,7 +28,7 @@ public static class MqttWebSocketEndpoint
             ApplicationMaxBufferSize = 2L * maxPacket,
         };
         options.WebSockets.SubProtocolSelector = MqttSubProtocolSelector.SelectSubProtocol;
-        app.MapConnections(path, options, b => b.UseGuardedMqtt());
+        app.MapConnections(path, options, b => b.UseGuardedMqtt("websocket"));
         return app;
     }
 }

@@ -5,15 +5,9 @@ namespace ImOrleans.Models;
 /// <param name="Version">Grows with every change (across reactivations too), so that a late, older route never
 /// overwrites a newer one.</param>
 /// <param name="Gateways">The gateways holding at least one of the user's connections.</param>
-/// <param name="OnlineDevices">The connected devices.</param>
 /// <param name="HasOfflineDevices">Some registered device is not connected: a stored message may need a push.</param>
 [GenerateSerializer, Immutable, Alias("im.MemberRoute")]
 public sealed record MemberRoute(
     [property: Id(0)] long Version,
     [property: Id(1)] IReadOnlyList<IGatewayObserver> Gateways,
-    [property: Id(2)] IReadOnlyList<string> OnlineDevices,
-    [property: Id(3)] bool HasOfflineDevices)
-{
-    /// <summary>A user nobody has heard of yet: no connection anywhere.</summary>
-    public static readonly MemberRoute Nowhere = new(0, [], [], false);
-}
+    [property: Id(2)] bool HasOfflineDevices);

@@ -279,7 +279,7 @@ public sealed class UserGrain(
         return Task.CompletedTask;
     }
 
-    private MemberRoute Route() => new(_routeVersion, _onlineDevices.Values.Distinct().ToList(), _onlineDevices.Keys.ToList(),
+    private MemberRoute Route() => new(_routeVersion, _onlineDevices.Values.Distinct().ToList(),
         S.Devices.Any(d => !_onlineDevices.ContainsKey(d)));
 
     /// <summary>Tells the watching conversations where this user's devices are now, and waits for them (briefly).</summary>

@@ -39,6 +39,9 @@ public sealed class MetricsTests
         Assert.AreEqual(5, Value(metrics, "imorleans_acks_total"), "bob's acks");
         Assert.AreEqual(5, Value(metrics, "imorleans_delivery_latency_milliseconds_count"), "a latency per ack");
         Assert.AreEqual(2, Value(metrics, "imorleans_connections", "version=\"5.0\""), "two MQTT 5 connections open");
+        Assert.AreEqual(2, Value(metrics, "imorleans_connections", "transport=\"tcp\""), "both over plain TCP");
+        Assert.AreEqual(2, Value(metrics, "imorleans_delivery_catchups_total", "scope=\"all\""), "one replay read per connect");
+        Assert.AreEqual(0, Value(metrics, "imorleans_delivery_replayed_total"), "everything else went live");
         Assert.AreEqual(1, Value(metrics, "imorleans_connections_refused_total", "reason=\"BadUserNameOrPassword\""), "the wrong password");
         Assert.IsGreaterThanOrEqualTo(1, Value(metrics, "imorleans_store_batch_size_count"), "batches");
         Assert.IsTrue(metrics.Keys.Any(k => k.StartsWith("orleans_", StringComparison.Ordinal)), "Orleans' own meter is exported");
