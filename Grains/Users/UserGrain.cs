@@ -1,3 +1,4 @@
+using ImOrleans.Grains.Push;
 using ImOrleans.Models;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -92,6 +93,7 @@ public sealed class UserGrain(
             throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' has no device '{device}'");
         await state.WriteStateAsync();
         _ = Device(device).EndSessionAsync(forget: true);
+        PushHooks.DeviceRemoved(GrainFactory, UserId, device);
     }
 
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
@@ -226,6 +228,8 @@ public sealed class UserGrain(
         var changed = online ? _onlineDevices.Add(device) : _onlineDevices.Remove(device);
         if (!changed)
             return false;
+        if (online)
+            PushHooks.DeviceOnline(ServiceProvider, GrainFactory, UserId, device);
         if (!online && _onlineDevices.Count == 0)
         {
             S.LastSeen = DateTimeOffset.UtcNow;
@@ -243,6 +247,7 @@ public sealed class UserGrain(
         // or it would take the next one for a gap and read the store to fill it.
         foreach (var device in _onlineDevices)
             _ = Device(device).OnMessageAsync(message);
+        PushHooks.MessageStored(ServiceProvider, GrainFactory, UserId, message, _onlineDevices);
         return Task.CompletedTask;
     }
 
