@@ -21,7 +21,8 @@ public sealed class FakePushServer : IAsyncDisposable
         public string Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var v) ? v : "";
     }
 
-    public sealed record Response(int Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null);
+    /// <summary>An answer; with <see cref="Delay"/> the server holds it that long first (a slow or hanging service).</summary>
+    public sealed record Response(int Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null);
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Request> _requests = new();
@@ -69,6 +70,8 @@ public sealed class FakePushServer : IAsyncDisposable
             System.Text.Encoding.UTF8.GetString(raw), raw, DateTimeOffset.UtcNow);
         _requests.Enqueue(request);
         var response = Respond(request);
+        if (response.Delay is { } delay)
+            await Task.Delay(delay, ctx.RequestAborted);
         ctx.Response.StatusCode = response.Status;
         foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
             ctx.Response.Headers[name] = value;
