@@ -27,12 +27,9 @@ public static class PushRpc
                 return null;
             case "conv.mute":
                 var conv = PublishRouter.RequireString(a, "conv");
-                var until = PublishRouter.OptionalString(a, "until") is { } text
-                    ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
-                        : throw WireErrors.BadPayload("'until' must be an ISO 8601 time, e.g. 2030-01-01T00:00:00Z")
-                    : (DateTimeOffset?)null;
+                var until = Until(a);
                 await push.MuteAsync(conv, until);
-                return new JsonObject { ["conv"] = conv, ["until"] = until is { } u && u > DateTimeOffset.UtcNow ? u.ToUniversalTime().ToString("O") : null };
+                return new JsonObject { ["conv"] = conv, ["until"] = until is { } u && u > DateTimeOffset.UtcNow ? u.ToUnixTimeMilliseconds() : null };
             case "push.settings":
                 var current = (await push.GetAsync()).Settings;
                 var settings = current with
@@ -65,9 +62,9 @@ public static class PushRpc
                         ["device"] = r.Device,
                         ["provider"] = r.Target.Provider,
                         ["sandbox"] = r.Target.Sandbox,
-                        ["registeredAt"] = r.RegisteredAt.ToString("O"),
+                        ["registeredAt"] = r.RegisteredAt.ToUnixTimeMilliseconds(),
                     }).ToArray()),
-                    ["mutes"] = new JsonObject(overview.Mutes.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value.ToString("O")))),
+                    ["mutes"] = new JsonObject(overview.Mutes.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value.ToUnixTimeMilliseconds()))),
                     ["settings"] = Settings(overview.Settings),
                 };
         }
@@ -79,6 +76,16 @@ public static class PushRpc
         ["dnd"] = s.DndStart is { } start && s.DndEnd is { } end
             ? new JsonObject { ["start"] = Clock(start), ["end"] = Clock(end), ["tz"] = s.TimeZone ?? "UTC" }
             : null,
+    };
+
+    /// <summary>Unix time in milliseconds, like every time in the protocol, or an ISO 8601 string; absent or null: none.</summary>
+    private static DateTimeOffset? Until(JsonObject a) => a["until"] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<long>(out var ms) => ms is >= 0 and <= 253_402_300_799_999 ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : throw WireErrors.BadPayload("'until' is out of range"),
+        JsonValue v when v.TryGetValue<string>(out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => t,
+        _ => throw WireErrors.BadPayload("'until' must be Unix time in milliseconds or an ISO 8601 time"),
     };
 
     private static string Clock(int minutes) => $"{minutes / 60:00}:{minutes % 60:00}";

@@ -110,7 +110,7 @@ public sealed class PushGrain(
             return;
         var now = Time.GetUtcNow();
         var offline = S.Registrations.Values.Where(r => !onlineDevices.Contains(r.Device) && queue.Has(r.Target.Provider)).ToList();
-        if (offline.Count == 0 || IsMuted(message.Conversation, now) || InDoNotDisturb(now) || await IsBlockedAsync(message.From))
+        if (offline.Count == 0 || IsMuted(message.Conversation, now) || DoNotDisturb.Covers(S.Settings, now) || await IsBlockedAsync(message.From))
             return;
         foreach (var registration in offline)
         {
@@ -157,16 +157,6 @@ public sealed class PushGrain(
     }
 
     private bool IsMuted(string conversation, DateTimeOffset now) => S.Mutes.TryGetValue(conversation, out var until) && until > now;
-
-    private bool InDoNotDisturb(DateTimeOffset now)
-    {
-        if (S.Settings is not { DndStart: { } start, DndEnd: { } end } || start == end)
-            return false;
-        var zone = S.Settings.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var z) ? z : TimeZoneInfo.Utc;
-        var local = TimeZoneInfo.ConvertTime(now, zone);
-        var minute = local.Hour * 60 + local.Minute;
-        return start < end ? minute >= start && minute < end : minute >= start || minute < end;
-    }
 
     private async Task<bool> IsBlockedAsync(string sender)
     {

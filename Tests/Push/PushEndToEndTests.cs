@@ -143,8 +143,10 @@ public sealed class PushEndToEndTests
         await using (var phone = await ConnectAsync(bob, "phone"))
         {
             await RegisterAsync(phone, "fcm", token);
-            var muted = await phone.CallAsync("conv.mute", new JsonObject { ["conv"] = direct, ["until"] = "2099-01-01T00:00:00Z" });
+            var until = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeMilliseconds();
+            var muted = await phone.CallAsync("conv.mute", new JsonObject { ["conv"] = direct, ["until"] = until });
             Assert.AreEqual(direct, (string?)muted!["conv"]);
+            Assert.AreEqual(until, (long?)muted["until"]);
             var settings = await phone.CallAsync("push.get");
             Assert.IsNotNull(settings!["mutes"]![direct], "the mute is listed");
         }
