@@ -232,6 +232,10 @@ public sealed class PushEndToEndTests
 
         await Eventually.TrueAsync(async () => (await phone.CallAsync("push.get"))!["registrations"]!.AsArray().Count == 0,
             "the tablet's registration removed after UNREGISTERED");
+        await Eventually.TrueAsync(async () => (await GatewayFixture.Http.GetStringAsync($"{_server.HttpBase}/metrics")).Split('\n')
+                .Any(l => l.StartsWith("imorleans_push_outcomes_total{", StringComparison.Ordinal) && l.Contains("provider=\"fcm\"", StringComparison.Ordinal)
+                    && l.Contains("result=\"token_removed\"", StringComparison.Ordinal)),
+            "the removal counted on /metrics by provider and result");
     }
 
     [TestMethod]
