@@ -16,5 +16,6 @@ public static class ErrorCodes
     public const string LimitExceeded = "limit_exceeded";
     public const string RateLimited = "rate_limited";
     public const string Unavailable = "unavailable";
+    public const string PushUnavailable = "push_unavailable";
     public const string Internal = "internal";
 }

@@ -39,8 +39,6 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>The acknowledged position per conversation.</summary>
     [Alias("GetCursors")] Task<IReadOnlyDictionary<string, long>> GetCursorsAsync();
 
-    /// <summary>Sets the push provider and token used when the device is offline.</summary>
-    [Alias("SetPush")] Task SetPushAsync(string provider, string token);
 
     /// <summary>Ends the device's live session from the server side (account disabled, device removed);
     /// with <paramref name="forget"/> its cursors and push token are deleted too.</summary>

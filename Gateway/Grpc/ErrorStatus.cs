@@ -15,7 +15,7 @@ public static class ErrorStatus
         ErrorCodes.NotMember or ErrorCodes.Forbidden or ErrorCodes.Blocked => StatusCode.PermissionDenied,
         // The caller is trusted and may act as anyone; what fails is the account's state, which an
         // EnableUser call fixes. That is gRPC's definition of a failed precondition.
-        ErrorCodes.Disabled => StatusCode.FailedPrecondition,
+        ErrorCodes.Disabled or ErrorCodes.PushUnavailable => StatusCode.FailedPrecondition,
         ErrorCodes.BadRequest or ErrorCodes.BadPayload or ErrorCodes.InvalidId or ErrorCodes.WeakPassword => StatusCode.InvalidArgument,
         ErrorCodes.LimitExceeded or ErrorCodes.RateLimited => StatusCode.ResourceExhausted,
         ErrorCodes.Unavailable => StatusCode.Unavailable,

@@ -98,9 +98,8 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
             case "device.remove":
                 await me.RemoveDeviceAsync(PublishRouter.RequireString(a, "device"));
                 return null;
-            case "device.push":
-                await grains.GetGrain<IDeviceGrain>(c.ClientId).SetPushAsync(PublishRouter.RequireString(a, "provider"), PublishRouter.RequireString(a, "token"));
-                return null;
+            case var push when PushRpc.Methods.Contains(push):
+                return await PushRpc.InvokeAsync(grains, c, method, a);
             default:
                 throw new ImException(WireErrors.UnknownMethod, $"no RPC method '{method}'");
         }

@@ -1,3 +1,4 @@
+using ImOrleans.Grains.Push;
 using ImOrleans.Grains.Storage;
 using ImOrleans.Models;
 using Microsoft.Extensions.Logging;
@@ -422,6 +423,8 @@ public sealed class ConversationGrain(
         await EnsureRoutesAsync();
         foreach (var (gateway, users) in ByGateway())
             _ = gateway.DeliverAsync(message, users);
+        if (!PushHooks.Enabled(ServiceProvider))
+            return;
         foreach (var (member, route) in _routes!)
         {
             // Never a push to the sender's own devices: it wrote the message.

@@ -248,15 +248,6 @@ public sealed class DeviceGrain(
     public Task<IReadOnlyDictionary<string, long>> GetCursorsAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>(state.State.Cursors));
 
-    public async Task SetPushAsync(string provider, string token)
-    {
-        if (string.IsNullOrWhiteSpace(provider) || string.IsNullOrWhiteSpace(token))
-            throw new ImException(ErrorCodes.BadRequest, "provider and token are required");
-        state.State.PushProvider = provider;
-        state.State.PushToken = token;
-        await state.WriteStateAsync();
-    }
-
     public async Task EndSessionAsync(bool forget)
     {
         await EndConnectionAsync();

@@ -1,3 +1,4 @@
+using ImOrleans.Grains.Push;
 using ImOrleans.Models;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -104,6 +105,7 @@ public sealed class UserGrain(
             throw new ImException(ErrorCodes.NotFound, $"user '{UserId}' has no device '{device}'");
         await state.WriteStateAsync();
         _ = Device(device).EndSessionAsync(forget: true);
+        PushHooks.DeviceRemoved(GrainFactory, UserId, device);
         await RouteChangedAsync();
     }
 
@@ -245,6 +247,8 @@ public sealed class UserGrain(
             (_onlineDevices[device], changed) = (gateway, true);
         if (!changed)
             return false;
+        if (gateway is not null)
+            PushHooks.DeviceOnline(ServiceProvider, GrainFactory, UserId, device);
         if (gateway is null && _onlineDevices.Count == 0)
         {
             S.LastSeen = DateTimeOffset.UtcNow;
@@ -270,7 +274,11 @@ public sealed class UserGrain(
         return Task.CompletedTask;
     }
 
-    public Task OnMessageAsync(MessageRecord message) => Task.CompletedTask;
+    public Task OnMessageAsync(MessageRecord message)
+    {
+        PushHooks.MessageStored(ServiceProvider, GrainFactory, UserId, message, _onlineDevices.Keys);
+        return Task.CompletedTask;
+    }
 
     public Task OnContactPresenceAsync(PresenceInfo presence)
     {

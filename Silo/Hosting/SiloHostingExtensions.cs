@@ -1,5 +1,6 @@
 using System.Net;
 using ImOrleans.Grains;
+using ImOrleans.Grains.Push;
 using ImOrleans.Grains.Storage;
 using Microsoft.Data.Sqlite;
 using Orleans.Configuration;
@@ -28,6 +29,7 @@ public static class SiloHostingExtensions
                 silo.AddDashboard();
             silo.AddActivityPropagation(); // one trace from the MQTT publish through the grain calls to each delivery
             silo.AddImGrains(storage);
+            silo.Services.AddImPush(builder.Configuration); // off unless a provider is configured (Push:*)
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
