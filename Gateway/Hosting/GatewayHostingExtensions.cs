@@ -88,6 +88,7 @@ public static class GatewayHostingExtensions
             }
         });
         builder.AddImGrpc();
+        builder.AddImWebClient();
         return builder;
     }
 
@@ -97,6 +98,7 @@ public static class GatewayHostingExtensions
         app.UseWebSockets();
         app.MapMqttWebSocket("/mqtt");
         app.MapAuthEndpoints();
+        app.MapImWebClient();
         var services = app.Services;
         app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));
         app.UseMqttServer(server =>
