@@ -43,7 +43,7 @@ public static class WebClientHosting
         {
             FileProvider = files,
             RequestPath = path,
-            ContentTypeProvider = new FileExtensionContentTypeProvider(),
+            ContentTypeProvider = ContentTypes(),
             OnPrepareResponse = context =>
             {
                 var headers = context.Context.Response.Headers;
@@ -55,6 +55,15 @@ public static class WebClientHosting
             },
         });
         return app;
+    }
+
+    /// <summary>The usual types, with the charset said for the text ones (all UTF-8).</summary>
+    private static FileExtensionContentTypeProvider ContentTypes()
+    {
+        var types = new FileExtensionContentTypeProvider();
+        foreach (var (extension, type) in new[] { (".html", "text/html"), (".js", "text/javascript"), (".css", "text/css"), (".md", "text/markdown") })
+            types.Mappings[extension] = type + "; charset=utf-8";
+        return types;
     }
 
     private static bool IsValidPath(string? path) =>
