@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using ImOrleans.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -35,7 +36,8 @@ public sealed class WebClientTests
     [TestMethod]
     public async Task TwoPeopleChatBothWaysSeeTypingAndTicksAndKeepTheirHistoryOverAReload()
     {
-        var (a, b) = (Unique.User("alice"), Unique.User("bob"));
+        // Plain names for the screenshot (docs/images/web-client.png); the other tests of this server use unique ones.
+        var (a, b) = ("alice", "bob");
         var conv = Direct(a, b);
         await using var alice = await ChatPage.OpenAsync(_chromium.Browser, $"{_server.HttpBase}/", a);
         await using var bob = await ChatPage.OpenAsync(_chromium.Browser, $"{_server.HttpBase}/", b);
@@ -66,13 +68,13 @@ public sealed class WebClientTests
         await Expect(alice.Page.Locator("#typing")).ToBeEmptyAsync();
         await Expect(bob.Tick("Sure, 12:30 at the usual place")).ToHaveAttributeAsync("data-status", "read");
 
-        await alice.SendAsync("Perfect, see you there 🙂");
+        await alice.SendAsync("Perfect, see you there!");
         await bob.SendAsync("Bringing the new intern too");
-        await Expect(bob.Message("Perfect, see you there 🙂")).ToBeVisibleAsync();
+        await Expect(bob.Message("Perfect, see you there!")).ToBeVisibleAsync();
         await Expect(alice.Message("Bringing the new intern too")).ToBeVisibleAsync();
         await bob.Page.GetByLabel("Write a message").PressSequentiallyAsync("Her name is");
         await Expect(alice.Page.Locator("#typing")).ToHaveTextAsync($"{b} is typing…");
-        await Expect(alice.Tick("Perfect, see you there 🙂")).ToHaveAttributeAsync("data-status", "read");
+        await Expect(alice.Tick("Perfect, see you there!")).ToHaveAttributeAsync("data-status", "read");
         await SaveScreenshotAsync(alice.Page, "web-client-chat.png");
 
         // A reload keeps the session (the token, not the password), and the history comes back from the server.
@@ -222,6 +224,51 @@ public sealed class WebClientTests
         await Expect(alice.Page.Locator("#sidebar")).ToBeVisibleAsync();
         await Expect(alice.Page.Locator(".conversation")).ToContainTextAsync("hello from a phone");
     }
+
+    [TestMethod]
+    public async Task OlderMessagesPageInAsTheReaderScrollsUp()
+    {
+        var a = Unique.User("alice");
+        await using var alice = await ChatPage.OpenAsync(_chromium.Browser, $"{_server.HttpBase}/", a);
+        await alice.SignUpAsync();
+        var b = await HttpAccounts.RegisterAsync(_server, "bob");
+        await using var bob = await MqttTestClient.ConnectAsync(_server.MqttPort, b, "phone", Chat.Password);
+        var conv = (string)(await bob.CallAsync("conv.create", new JsonObject { ["kind"] = "direct", ["members"] = new JsonArray(a) }))!["conv"]!;
+        for (var i = 1; i <= 70; i++)
+            await bob.SendPacedAsync(conv, $"m{i}", $"message {i}");
+
+        await Expect(alice.Conversation(conv).Locator(".unread")).ToHaveTextAsync("70");
+        await alice.Conversation(conv).ClickAsync();
+        await Expect(alice.Message("message 70")).ToBeVisibleAsync();
+        CollectionAssert.AreEqual(Seqs(21, 70), await alice.SeqsAsync(), "the newest page only");
+
+        await alice.Page.Locator("#messages").EvaluateAsync("list => { list.scrollTop = 0; }");
+        await Expect(alice.Page.Locator(".history-start")).ToBeVisibleAsync();
+        CollectionAssert.AreEqual(Seqs(1, 70), await alice.SeqsAsync(), "the older page in front, nothing twice");
+        await Expect(alice.Conversation(conv).Locator(".unread")).ToHaveCountAsync(0);
+    }
+
+    [TestMethod]
+    public async Task LoggingOutForgetsTheSessionAndSigningInAgainBringsTheChatsBack()
+    {
+        var b = await HttpAccounts.RegisterAsync(_server, "bob");
+        await using var alice = await ChatPage.OpenAsync(_chromium.Browser, $"{_server.HttpBase}/", Unique.User("alice"));
+        await alice.SignUpAsync();
+        await alice.OpenDirectAsync(b);
+        await alice.SendAsync("before logging out");
+        await Expect(alice.Message("before logging out")).ToBeVisibleAsync();
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await Expect(alice.Page.GetByLabel("User name")).ToBeFocusedAsync();
+        await alice.Page.ReloadAsync();
+        await Expect(alice.Page.GetByLabel("User name")).ToBeVisibleAsync(new() { Timeout = 5_000 });
+        await Expect(alice.Page.Locator("#app")).ToBeHiddenAsync();
+
+        await alice.SignInAsync();
+        await Expect(alice.Page.Locator(".conversation")).ToContainTextAsync("You: before logging out");
+    }
+
+    private static long[] Seqs(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => (long)i)];
 
     [TestMethod]
     public async Task TheClientIsServedWithItsContentTypesAndAStrictContentSecurityPolicy()

@@ -278,6 +278,9 @@ export class ChatView {
       list.scrollTop = list.scrollHeight - before;
     else if (this.#stickToBottom)
       list.scrollTop = list.scrollHeight;
+    // A page that does not fill the list leaves nothing to scroll: fetch the next older one at once.
+    if (!complete && stored.length > 0 && list.scrollHeight <= list.clientHeight)
+      this.#chat.loadOlder(conv).catch(e => this.toast(e.message));
   }
 
   #message(m, mine, status, dataset) {
