@@ -1,6 +1,6 @@
 // The client's state and rules, apart from the page: conversations, messages (one per (conv, seq), so replays and
 // retries never show twice), the outbox of unacknowledged sends, read/delivered marks, typing, contacts, presence.
-// It emits 'change' {what, conv?} and 'notice' {text} events for the view.
+// It emits 'change' {what, conv?}, 'incoming' (a new message from someone else) and 'notice' {text} events for the view.
 
 import { PublishError } from './connection.js';
 
@@ -288,6 +288,9 @@ export class Chat extends EventTarget {
   // ---- what the server sends ----
 
   #onMessage(message) {
+    const known = this.loaded.get(message.conv)?.messages.has(message.seq) || this.convs.get(message.conv)?.last?.seq >= message.seq;
+    if (!known && message.from !== this.me)
+      this.dispatchEvent(new CustomEvent('incoming', { detail: message }));
     const c = this.#ensureConversation(message.conv);
     c.lastSeq = Math.max(c.lastSeq, message.seq);
     this.#setLast(c, message);

@@ -75,7 +75,7 @@ export class Connection extends EventTarget {
     client.on('packetsend', packet => this.#onPacketSend(packet));
     client.on('packetreceive', packet => this.#onPacketReceive(packet));
     // Refresh the access token well before it expires, so that a reconnect never presents an expired one.
-    this.#timer = setInterval(() => { if (this.#session.needsRefresh) this.#refreshToken(); }, 15_000);
+    this.#timer = setInterval(() => { if (this.#session.needsRefresh) this.#refreshToken(); }, 5_000);
     this.#emit('status', { state: 'connecting' });
   }
 

@@ -59,6 +59,7 @@ export class ChatView {
 
     on(this.#chat, 'change', e => this.#onChange(e.detail));
     on(this.#chat, 'notice', e => this.toast(e.detail.text));
+    on(this.#chat, 'incoming', e => this.#announce(e.detail));
     on(this.#conn, 'status', e => this.#renderStatus(e.detail.state));
 
     on($('logout'), 'click', () => this.#onLogout());
@@ -111,6 +112,7 @@ export class ChatView {
     $('contacts').replaceChildren();
     $('blocked').replaceChildren();
     $('messages').replaceChildren();
+    $('announcer').textContent = '';
     $('chat-view').hidden = true;
     $('chat-empty').hidden = false;
   }
@@ -130,7 +132,13 @@ export class ChatView {
     $('toasts').append(toast);
   }
 
-  #renderStatus(state) {
+  /** Tells screen readers about a new message, once (the list itself is redrawn, so it is not a live region). */
+  #announce(message) {
+    const where = message.conv.startsWith('d:') ? '' : ` in ${this.#chat.titleOf(message.conv)}`;
+    $('announcer').textContent = `${message.from}${where}: ${message.body}`;
+  }
+
+    #renderStatus(state) {
     const text = { online: 'online', connecting: 'connecting…', offline: 'offline, reconnecting…', stopped: 'disconnected' }[state];
     $('connection').textContent = text;
     $('connection').dataset.state = state;
