@@ -7,6 +7,8 @@ import { PublishError } from './connection.js';
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
 const PREVIEWS_ON_CONNECT = 30;
+// The server tells nobody when a conversation is created with them (docs/protocol.md §5): look now and then.
+const LIST_POLL_MS = 60_000;
 
 export function directPeer(conv, me) {
   const [, a, b] = conv.split(':');
@@ -28,6 +30,7 @@ export class Chat extends EventTarget {
   #sendCounter = 0;
   #filling = new Set();
   #refreshTimer = 0;
+  #pollTimer = 0;
 
   constructor(conn) {
     super();
@@ -37,6 +40,15 @@ export class Chat extends EventTarget {
     conn.addEventListener('message', e => this.#onMessage(e.detail));
     conn.addEventListener('event', e => this.#onEvent(e.detail));
     conn.addEventListener('presence', e => this.#setPresence(e.detail));
+    this.#pollTimer = setInterval(() => {
+      if (conn.connected && document.visibilityState === 'visible')
+        this.#loadConversations().catch(() => {});
+    }, LIST_POLL_MS);
+  }
+
+  dispose() {
+    clearInterval(this.#pollTimer);
+    clearTimeout(this.#refreshTimer);
   }
 
   get me() { return this.#conn.user; }

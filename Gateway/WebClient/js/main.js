@@ -20,7 +20,7 @@ function start(session) {
   const connection = new Connection(session, deviceIdFor(session.user));
   const chat = new Chat(connection);
   const view = new ChatView(chat, connection, { onLogout: () => logout(session) });
-  current = { connection, view };
+  current = { connection, chat, view };
   connection.addEventListener('fatal', e => {
     if (e.detail.code === 'signed_out' || e.detail.code === 'not_authorized') {
       logout(session, e.detail.message);
@@ -36,6 +36,7 @@ function start(session) {
 
 function stop() {
   current?.connection.stop();
+  current?.chat.dispose();
   current?.view.unmount();
   current = null;
 }
