@@ -92,6 +92,7 @@ public static class GatewayHostingExtensions
             }
         });
         builder.AddImGrpc();
+        builder.AddImWebClient();
         return builder;
     }
 
@@ -101,6 +102,7 @@ public static class GatewayHostingExtensions
         app.UseWebSockets();
         app.MapMqttWebSocket("/mqtt");
         app.MapAuthEndpoints();
+        app.MapImWebClient();
         var services = app.Services;
         app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));
         app.UseMqttServer(server =>

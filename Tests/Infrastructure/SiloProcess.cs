@@ -61,6 +61,15 @@ public sealed class SiloProcess : IAsyncDisposable
     public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs) =>
         StartSiloAsync([ProgramDll("Silo")], dataDirectory, extraArgs);
 
+    /// <summary>The Silo again on a stopped one's HTTP port (and data), so that browsers on its pages reconnect to it.</summary>
+    public static Task<SiloProcess> RestartAsync(SiloProcess stopped, params string[] extraArgs)
+    {
+        var (siloPort, gatewayPort) = (FreePort.Next(), FreePort.Next());
+        return LaunchAsync([ProgramDll("Silo")], stopped.DataDirectory, siloPort, gatewayPort,
+            [$"--Storage:DataDirectory={stopped.DataDirectory}", $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}", .. extraArgs],
+            stopped.HttpPort);
+    }
+
     /// <summary>The Silo exactly as the README starts it: <c>dotnet run --project Silo</c> (without rebuilding).</summary>
     public static Task<SiloProcess> StartWithDotnetRunAsync(string dataDirectory, params string[] extraArgs) =>
         StartSiloAsync(["run", "--no-build", "-c", BuildOutput.Configuration, "--project", Path.Combine(BuildOutput.SolutionRoot, "Silo"), "--"],
@@ -78,9 +87,11 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet {command} {ports} {args}</c> and waits until it answers <c>/readyz</c>.</summary>
-    private static async Task<SiloProcess> LaunchAsync(string[] command, string dataDirectory, int siloPort, int gatewayPort, string[] args)
+    private static async Task<SiloProcess> LaunchAsync(string[] command, string dataDirectory, int siloPort, int gatewayPort, string[] args, int httpPort = 0)
     {
-        var (httpPort, mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+        if (httpPort == 0)
+            httpPort = FreePort.Next();
+        var (mqttPort, grpcPort) = (FreePort.Next(), FreePort.Next());
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = dataDirectory,
