@@ -8,7 +8,7 @@ namespace ImOrleans.Gateway.Hosting;
 
 /// <summary>OpenTelemetry in every process (silo, gateway): Orleans', ASP.NET Core's, HttpClient's, the runtime's,
 /// Npgsql's and our own metrics and traces; <c>/metrics</c> in Prometheus text on the HTTP port; OTLP export when
-/// the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+/// the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (traces are recorded only then).</summary>
 public static class TelemetryExtensions
 {
     /// <summary>The meter and activity source of ImOrleans' own instruments (gateway and grains alike).</summary>
@@ -27,14 +27,18 @@ public static class TelemetryExtensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddPrometheusExporter())
-            .WithTracing(t => t
-                .AddSource(Name, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddNpgsql());
+                .AddPrometheusExporter());
+        // Traces only where they go somewhere: a listener makes every publish and grain call record a span, which
+        // costs CPU on the hot path for nothing when no collector is configured.
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-            otel.UseOtlpExporter();
+        {
+            otel.WithTracing(t => t
+                    .AddSource(Name, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql())
+                .UseOtlpExporter();
+        }
         return builder;
     }
 
