@@ -45,6 +45,9 @@ public sealed class ChatLimits
     /// <summary>Bytes of messages in one <c>sync</c> reply (as JSON on the wire); more follow on the next page.</summary>
     public int MaxSyncBytes { get; set; } = 256 * 1024;
 
+    /// <summary>Attachments one message may carry.</summary>
+    public int MaxAttachmentsPerMessage { get; set; } = 10;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

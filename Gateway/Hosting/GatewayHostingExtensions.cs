@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using ImOrleans.Gateway.Attachments;
 using ImOrleans.Gateway.Auth;
 using ImOrleans.Gateway.Mqtt;
 using MQTTnet.AspNetCore;
@@ -92,6 +93,7 @@ public static class GatewayHostingExtensions
             }
         });
         builder.AddImGrpc();
+        builder.AddImAttachments();
         return builder;
     }
 
@@ -101,6 +103,7 @@ public static class GatewayHostingExtensions
         app.UseWebSockets();
         app.MapMqttWebSocket("/mqtt");
         app.MapAuthEndpoints();
+        app.MapAttachmentEndpoints();
         var services = app.Services;
         app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));
         app.UseMqttServer(server =>

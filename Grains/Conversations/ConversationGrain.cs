@@ -217,7 +217,7 @@ public sealed class ConversationGrain(
     // The token only lets a caller that gave up drop the call while it waits in this grain's queue: once running, a
     // send finishes, so its outcome is known here (a retry with the same id then finds it).
     public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
-        CancellationToken cancellationToken = default)
+        IReadOnlyList<AttachmentInfo>? attachments = null, CancellationToken cancellationToken = default)
     {
         RequireCreated();
         if (from != Ids.SystemUser)
@@ -228,6 +228,8 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.BadPayload, "a message needs a body");
         if (body.Length > _limits.MaxBodyLength)
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
+        if (attachments is { Count: var n } && n > _limits.MaxAttachmentsPerMessage)
+            throw new ImException(ErrorCodes.LimitExceeded, $"a message carries at most {_limits.MaxAttachmentsPerMessage} attachments");
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
         // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
@@ -248,7 +250,8 @@ public sealed class ConversationGrain(
 
         var seq = last + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now);
+        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now,
+            attachments is { Count: > 0 } ? attachments : null);
         try
         {
             await store.AppendAsync(message);

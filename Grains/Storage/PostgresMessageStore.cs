@@ -9,7 +9,7 @@ namespace ImOrleans.Grains.Storage;
 /// Each silo runs its own group-commit loop; a batch is one multi-row INSERT in one transaction.</summary>
 public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
 {
-    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at";
+    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at, attachments";
     private const int Partitions = 8;
 
     // Each entry is one schema version; new versions are appended, never edited.
@@ -31,6 +31,8 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
             $"CREATE TABLE im_messages_p{i} PARTITION OF im_messages FOR VALUES WITH (MODULUS {Partitions}, REMAINDER {i});\n"))}
         CREATE INDEX im_messages_position ON im_messages (position);
         """,
+        // Attachment descriptors of a message as JSON (AttachmentsJson), null for none.
+        "ALTER TABLE im_messages ADD COLUMN attachments jsonb;",
     ];
 
     private readonly NpgsqlDataSource _db;
@@ -95,7 +97,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         await using (var lockCmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({FeedOrderLock});", conn, tx))
             await lockCmd.ExecuteNonQueryAsync(ct);
         await using var cmd = new NpgsqlCommand(
-            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7) ORDER BY 1, 2;", conn, tx);
+            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) ORDER BY 1, 2;", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Conversation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Seq).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -103,6 +105,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Device).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Body).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Timestamp.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => AttachmentsJson.Write(m.Attachments)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         await cmd.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
     }
@@ -154,7 +157,8 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         {
             list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
                 r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero))));
+                new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero),
+                r.IsDBNull(8) ? null : AttachmentsJson.Read(r.GetString(8)))));
         }
         return list;
     }

@@ -8,7 +8,7 @@ namespace ImOrleans.Grains.Storage;
 /// and any number of pooled readers, which WAL lets run while a commit is in progress.</summary>
 public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
 {
-    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at";
+    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at, attachments";
 
     // Each entry is one schema version; new versions are appended, never edited.
     private static readonly string[] Migrations =
@@ -26,6 +26,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             UNIQUE (conversation_id, seq)
         );
         """,
+        // Attachment descriptors of a message as JSON (AttachmentsJson), null for none.
+        "ALTER TABLE messages ADD COLUMN attachments TEXT;",
     ];
 
     private readonly string _connectionString;
@@ -66,13 +68,13 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         _writeConnection ??= await OpenAsync(ct);
         await using var tx = _writeConnection.BeginTransaction();
         await using var cmd = _writeConnection.CreateCommand();
-        cmd.CommandText = $"INSERT INTO messages ({Columns}) VALUES ($c, $s, $i, $f, $d, $b, $t);";
+        cmd.CommandText = $"INSERT INTO messages ({Columns}) VALUES ($c, $s, $i, $f, $d, $b, $t, $a);";
         var p = new[]
         {
             cmd.Parameters.Add("$c", SqliteType.Text), cmd.Parameters.Add("$s", SqliteType.Integer),
             cmd.Parameters.Add("$i", SqliteType.Text), cmd.Parameters.Add("$f", SqliteType.Text),
             cmd.Parameters.Add("$d", SqliteType.Text), cmd.Parameters.Add("$b", SqliteType.Text),
-            cmd.Parameters.Add("$t", SqliteType.Integer),
+            cmd.Parameters.Add("$t", SqliteType.Integer), cmd.Parameters.Add("$a", SqliteType.Text),
         };
         foreach (var m in batch)
         {
@@ -83,6 +85,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             p[4].Value = m.Device;
             p[5].Value = m.Body;
             p[6].Value = m.Timestamp.ToUnixTimeMilliseconds();
+            p[7].Value = (object?)AttachmentsJson.Write(m.Attachments) ?? DBNull.Value;
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
@@ -141,7 +144,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         {
             list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
                 r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)))));
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
+                r.IsDBNull(8) ? null : AttachmentsJson.Read(r.GetString(8)))));
         }
         return list;
     }
