@@ -35,6 +35,10 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("Send")] Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
         IReadOnlyList<AttachmentInfo>? attachments = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Keeps this conversation's messages <paramref name="days"/> days, or as the server says when null. Group
+    /// owners and admins (and the system, in any conversation) may set it.</summary>
+    [Alias("SetRetention")] Task SetRetentionAsync(string by, int? days);
+
     /// <summary>A page of history, oldest first.</summary>
     [Alias("History")] Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query);
 

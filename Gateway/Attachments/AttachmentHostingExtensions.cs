@@ -16,15 +16,21 @@ public static class AttachmentHostingExtensions
             .Validate(a => a.UnreferencedLifetime > TimeSpan.Zero && a.CleanupInterval > TimeSpan.Zero,
                 "Attachments:UnreferencedLifetime and Attachments:CleanupInterval must be positive")
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        var cfg = builder.Configuration;
-        builder.Services.AddSingleton<IAttachmentStore>(_ => HostingMode.IsCluster(cfg)
-            ? new PostgresAttachmentStore(cfg["Storage:PostgreSQL"]
-                ?? throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL"))
-            : new DiskAttachmentStore(Path.Combine(cfg["Storage:DataDirectory"] ?? "data", "attachments")));
-        builder.Services.AddHostedService<AttachmentStoreInitializer>();
+        builder.Services.AddImAttachmentStore(builder.Configuration);
         builder.Services.AddSingleton<AttachmentCleanup>();
         builder.Services.AddHostedService(s => s.GetRequiredService<AttachmentCleanup>());
         return builder;
+    }
+
+    /// <summary>The store alone, for silos too (retention deletes attachments), once per process.</summary>
+    public static IServiceCollection AddImAttachmentStore(this IServiceCollection services, IConfiguration cfg)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IAttachmentStore>(_ => HostingMode.IsCluster(cfg)
+            ? new PostgresAttachmentStore(cfg["Storage:PostgreSQL"]
+                ?? throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL"))
+            : new DiskAttachmentStore(Path.Combine(cfg["Storage:DataDirectory"] ?? "data", "attachments")));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AttachmentStoreInitializer>());
+        return services;
     }
 }

@@ -71,6 +71,24 @@ public sealed class DiskAttachmentStore(string folder) : IAttachmentStore
         }
     }
 
+    public async Task<int> UnlinkAsync(string id, string conversation, CancellationToken ct = default)
+    {
+        await _write.WaitAsync(ct);
+        try
+        {
+            if (await GetAsync(id, ct) is not { } stored)
+                return 0;
+            var left = stored.Conversations.Where(c => c != conversation).ToList();
+            if (left.Count != stored.Conversations.Count)
+                await WriteAsync(stored with { Conversations = left }, ct);
+            return left.Count;
+        }
+        finally
+        {
+            _write.Release();
+        }
+    }
+
     // A scan of the folder: fine for one machine's uploads, and it runs every few minutes, off the request path.
     public async Task<IReadOnlyList<string>> ListUnreferencedAsync(DateTimeOffset before, int limit, CancellationToken ct = default)
     {

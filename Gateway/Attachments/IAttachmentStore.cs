@@ -21,6 +21,10 @@ public interface IAttachmentStore
     /// <summary>Records that a message of <paramref name="conversation"/> names the attachment. Idempotent.</summary>
     Task LinkAsync(string id, string conversation, CancellationToken ct = default);
 
+    /// <summary>No message of <paramref name="conversation"/> names the attachment any more (retention deleted them);
+    /// returns how many conversations still do.</summary>
+    Task<int> UnlinkAsync(string id, string conversation, CancellationToken ct = default);
+
     /// <summary>Up to <paramref name="limit"/> attachments no message names, uploaded before <paramref name="before"/>.</summary>
     Task<IReadOnlyList<string>> ListUnreferencedAsync(DateTimeOffset before, int limit, CancellationToken ct = default);
 

@@ -122,6 +122,15 @@ public sealed class PostgresAttachmentStore(string connectionString) : IAttachme
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<int> UnlinkAsync(string id, string conversation, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand(
+            "UPDATE im_attachments SET conversations = array_remove(conversations, $2) WHERE id = $1 RETURNING cardinality(conversations);");
+        cmd.Parameters.Add(new() { Value = id });
+        cmd.Parameters.Add(new() { Value = conversation });
+        return await cmd.ExecuteScalarAsync(ct) is int left ? left : 0;
+    }
+
     public async Task<IReadOnlyList<string>> ListUnreferencedAsync(DateTimeOffset before, int limit, CancellationToken ct = default)
     {
         await using var cmd = _db.CreateCommand("SELECT id FROM im_attachments WHERE conversations = '{}' AND created_at < $1 ORDER BY created_at LIMIT $2;");

@@ -8,6 +8,9 @@ public static class EventTypes
     public const string Typing = "typing";
     public const string MemberAdded = "member_added";
     public const string MemberRemoved = "member_removed";
+
+    /// <summary>To a user's devices: the user is now a member of a conversation (created with it, or added to it).</summary>
+    public const string ConversationAdded = "conv_added";
 }
 
 /// <summary>A non-message event in a conversation (read mark, delivery mark, typing, membership).</summary>

@@ -84,6 +84,7 @@ public sealed class ConversationGrain(
         S.Members[b] = MemberRole.Member;
         await state.WriteStateAsync();
         _lastSeq = 0;
+        await TellAddedAsync([a, b], by);
         return Info();
     }
 
@@ -111,6 +112,7 @@ public sealed class ConversationGrain(
             S.Members[m] = m == owner ? MemberRole.Owner : MemberRole.Member;
         await state.WriteStateAsync();
         _lastSeq = 0;
+        await TellAddedAsync(all, owner);
         return Info();
     }
 
@@ -157,6 +159,7 @@ public sealed class ConversationGrain(
             await WatchAsync(added);
         foreach (var u in added)
             await BroadcastAsync(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
+        await TellAddedAsync(added, by);
         return Info();
     }
 
@@ -266,6 +269,22 @@ public sealed class ConversationGrain(
         _recent.Add(message);
         await FanOutAsync(message);
         return new SendResult(message, Duplicate: false);
+    }
+
+    public async Task SetRetentionAsync(string by, int? days)
+    {
+        if (by != Ids.SystemUser)
+        {
+            RequireGroup();
+            RequireRole(by, MemberRole.Admin, "set retention");
+        }
+        RequireCreated();
+        if (days is < 1 or > ChatLimits.MaxRetentionDays)
+            throw new ImException(ErrorCodes.BadRequest, $"retention must be 1 to {ChatLimits.MaxRetentionDays} days, or null for the server's");
+        // The store first: the sweep reads it there, and a retry after a failure repeats both.
+        await store.SetRetentionAsync(Id, days);
+        S.RetentionDays = days;
+        await state.WriteStateAsync();
     }
 
     public async Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query)
@@ -431,6 +450,14 @@ public sealed class ConversationGrain(
             if (route.HasOfflineDevices && member != message.From)
                 _ = User(member).OnMessageAsync(message);
         }
+    }
+
+    /// <summary>Tells each of <paramref name="users"/> (its devices) that it is now a member here: without it an app
+    /// learns of a new conversation only with its first message.</summary>
+    private async Task TellAddedAsync(IEnumerable<string> users, string by)
+    {
+        foreach (var u in users)
+            await BroadcastAsync(new ConversationEvent(EventTypes.ConversationAdded, Id, u, By: by), [u]);
     }
 
     /// <summary>An event for every member's connected devices (or only <paramref name="users"/>'), not stored.</summary>

@@ -33,7 +33,14 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         """,
         // Attachment descriptors of a message as JSON (AttachmentsJson), null for none.
         "ALTER TABLE im_messages ADD COLUMN attachments jsonb;",
+        // Retention: per-conversation settings, and messages found by age.
+        """
+        CREATE TABLE im_conversation_retention (conversation_id text PRIMARY KEY, days int NOT NULL);
+        CREATE INDEX im_messages_created ON im_messages (created_at);
+        """,
     ];
+
+    private const int RetentionBatch = 1000;
 
     private readonly NpgsqlDataSource _db;
     private readonly GroupCommitWriter _writer;
@@ -145,6 +152,77 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
                 [afterPosition, limit], ct)
             : QueryAsync($"SELECT position, {Columns} FROM im_messages WHERE conversation_id = $3 AND position > $1 ORDER BY position LIMIT $2;",
                 [afterPosition, limit, conversation], ct);
+
+    public async Task SetRetentionAsync(string conversation, int? days, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand(days is null
+            ? "DELETE FROM im_conversation_retention WHERE conversation_id = $1;"
+            : "INSERT INTO im_conversation_retention (conversation_id, days) VALUES ($1, $2) ON CONFLICT (conversation_id) DO UPDATE SET days = excluded.days;");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        if (days is not null)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = days.Value });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<RetentionRun> DeleteExpiredAsync(DateTimeOffset now, int defaultDays, CancellationToken ct = default)
+    {
+        var (count, attachments) = (0, new List<ExpiredAttachment>());
+        while (true)
+        {
+            // A batch per transaction; deletes never take the feed-order lock, so sends do not wait on them.
+            await using var conn = await _db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var expired = new List<(string Conv, long Seq, string? Attachments, bool Last)>();
+            await using (var find = new NpgsqlCommand("""
+                SELECT m.conversation_id, m.seq, m.attachments::text,
+                       m.seq = (SELECT MAX(x.seq) FROM im_messages x WHERE x.conversation_id = m.conversation_id) AS last
+                FROM im_messages m LEFT JOIN im_conversation_retention r ON r.conversation_id = m.conversation_id
+                WHERE COALESCE(r.days, $1) > 0 AND m.created_at < $2 - make_interval(days => COALESCE(r.days, $1))
+                  AND NOT (m.body = '' AND m.attachments IS NULL
+                           AND m.seq = (SELECT MAX(x.seq) FROM im_messages x WHERE x.conversation_id = m.conversation_id))
+                LIMIT $3;
+                """, conn, tx))
+            {
+                find.Parameters.Add(new NpgsqlParameter { Value = defaultDays });
+                find.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                find.Parameters.Add(new NpgsqlParameter { Value = RetentionBatch });
+                await using var r = await find.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct))
+                    expired.Add((r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetBoolean(3)));
+            }
+            var last = expired.Where(e => e.Last).ToList();
+            var gone = expired.Where(e => !e.Last).ToList();
+            await using (var delete = new NpgsqlCommand(
+                "DELETE FROM im_messages m USING unnest($1, $2) AS k(c, s) WHERE m.conversation_id = k.c AND m.seq = k.s;", conn, tx))
+            {
+                delete.Parameters.Add(new NpgsqlParameter { Value = gone.Select(e => e.Conv).ToArray() });
+                delete.Parameters.Add(new NpgsqlParameter { Value = gone.Select(e => e.Seq).ToArray() });
+                await delete.ExecuteNonQueryAsync(ct);
+            }
+            await using (var empty = new NpgsqlCommand(
+                "UPDATE im_messages m SET body = '', attachments = NULL FROM unnest($1, $2) AS k(c, s) WHERE m.conversation_id = k.c AND m.seq = k.s;", conn, tx))
+            {
+                empty.Parameters.Add(new NpgsqlParameter { Value = last.Select(e => e.Conv).ToArray() });
+                empty.Parameters.Add(new NpgsqlParameter { Value = last.Select(e => e.Seq).ToArray() });
+                await empty.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+            foreach (var e in expired.Where(e => e.Attachments is not null))
+                attachments.AddRange((AttachmentsJson.Read(e.Attachments!) ?? []).Select(a => new ExpiredAttachment(e.Conv, a.Id)));
+            count += expired.Count;
+            if (expired.Count < RetentionBatch)
+                return new RetentionRun(count, attachments);
+        }
+    }
+
+    public async Task<bool> NamesAttachmentAsync(string conversation, string attachmentId, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM im_messages WHERE conversation_id = $1 AND attachments @> jsonb_build_array(jsonb_build_object('id', $2::text)));");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = attachmentId });
+        return await cmd.ExecuteScalarAsync(ct) is true;
+    }
 
     private async Task<IReadOnlyList<FeedEntry>> QueryAsync(string sql, object[] args, CancellationToken ct)
     {
