@@ -71,7 +71,10 @@ public static class Wire
 
     public static JsonObject Event(ConversationEvent e)
     {
-        var o = new JsonObject { ["type"] = e.Type, ["conv"] = e.Conversation, ["user"] = e.User };
+        var o = new JsonObject { ["type"] = e.Type, ["conv"] = e.Conversation };
+        // conv_added goes to all new members at once: each knows it is about itself.
+        if (e.Type != EventTypes.ConversationAdded)
+            o["user"] = e.User;
         if (e.Type is EventTypes.Read or EventTypes.Delivered)
             o["seq"] = e.Seq;
         if (e.By is not null)

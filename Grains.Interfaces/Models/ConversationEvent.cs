@@ -9,7 +9,8 @@ public static class EventTypes
     public const string MemberAdded = "member_added";
     public const string MemberRemoved = "member_removed";
 
-    /// <summary>To a user's devices: the user is now a member of a conversation (created with it, or added to it).</summary>
+    /// <summary>To the devices of users who are now members of a conversation (created with it, or added to it). Sent
+    /// once to all of them, so it names no user: <see cref="ConversationEvent.User"/> and <c>By</c> are who did it.</summary>
     public const string ConversationAdded = "conv_added";
 }
 

@@ -452,13 +452,10 @@ public sealed class ConversationGrain(
         }
     }
 
-    /// <summary>Tells each of <paramref name="users"/> (its devices) that it is now a member here: without it an app
-    /// learns of a new conversation only with its first message.</summary>
-    private async Task TellAddedAsync(IEnumerable<string> users, string by)
-    {
-        foreach (var u in users)
-            await BroadcastAsync(new ConversationEvent(EventTypes.ConversationAdded, Id, u, By: by), [u]);
-    }
+    /// <summary>Tells <paramref name="users"/> (their devices) that they are now members here: without it an app learns
+    /// of a new conversation only with its first message. One event for all of them, so one call per gateway.</summary>
+    private Task TellAddedAsync(IEnumerable<string> users, string by) =>
+        BroadcastAsync(new ConversationEvent(EventTypes.ConversationAdded, Id, by, By: by), users);
 
     /// <summary>An event for every member's connected devices (or only <paramref name="users"/>'), not stored.</summary>
     private async Task BroadcastAsync(ConversationEvent evt, IEnumerable<string>? users = null, string? exceptDevice = null)

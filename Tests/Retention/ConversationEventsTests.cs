@@ -19,15 +19,17 @@ public sealed class ConversationEventsTests
         var group = await GatewayFixture.CreateConversationAsync(alicePhone, "group", bob);
         await alicePhone.CallAsync("conv.add", new JsonObject { ["conv"] = group, ["members"] = new JsonArray(carol) });
 
-        bool Added(JsonObject e, string conv, string user) => (string?)e["type"] == "conv_added" && (string?)e["conv"] == conv && (string?)e["user"] == user;
-        var bobDirect = await bobPhone.WaitForAsync("e", e => Added(e, direct, bob), "conv_added for the direct conversation");
-        await bobPhone.WaitForAsync("e", e => Added(e, group, bob), "conv_added for the new group");
-        var carolGroup = await carolPhone.WaitForAsync("e", e => Added(e, group, carol), "conv_added when added to the group");
-        await alicePhone.WaitForAsync("e", e => Added(e, group, alice), "the creator's other devices hear of it too");
+        static bool Added(JsonObject e, string conv) => (string?)e["type"] == "conv_added" && (string?)e["conv"] == conv;
+        var bobDirect = await bobPhone.WaitForAsync("e", e => Added(e, direct), "conv_added for the direct conversation");
+        await bobPhone.WaitForAsync("e", e => Added(e, group), "conv_added for the new group");
+        var carolGroup = await carolPhone.WaitForAsync("e", e => Added(e, group), "conv_added when added to the group");
+        await alicePhone.WaitForAsync("e", e => Added(e, group), "the creator's devices hear of it too");
+        await bobPhone.WaitForAsync("e", e => (string?)e["type"] == "member_added" && (string?)e["user"] == carol, "bob hears carol was added");
 
         Assert.AreEqual(alice, (string?)bobDirect["by"]);
         Assert.AreEqual(alice, (string?)carolGroup["by"]);
-        Assert.IsFalse(bobPhone.Received("e").Any(e => (string?)e["type"] == "conv_added" && (string?)e["user"] != bob), "each hears only of itself");
+        Assert.HasCount(1, bobPhone.Received("e").Where(e => Added(e, group)).ToList(), "members already in it get member_added, not conv_added");
+        Assert.HasCount(1, carolPhone.Received("e").Where(e => (string?)e["type"] == "conv_added").ToList(), "carol is in one conversation");
     }
 
     [TestMethod]
