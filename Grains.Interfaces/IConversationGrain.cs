@@ -31,9 +31,13 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>Orders and stores a message; returns only once it is durable. Idempotent by (sender, client id), so a
     /// caller may give up on an attempt (<paramref name="cancellationToken"/>, which also drops it if it is still
-    /// queued here) and repeat it.</summary>
+    /// queued here) and repeat it. <paramref name="attachments"/> were checked (uploaded by the sender) by the caller.</summary>
     [Alias("Send")] Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
-        CancellationToken cancellationToken = default);
+        IReadOnlyList<AttachmentInfo>? attachments = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps this conversation's messages <paramref name="days"/> days, or as the server says when null. Group
+    /// owners and admins (and the system, in any conversation) may set it.</summary>
+    [Alias("SetRetention")] Task SetRetentionAsync(string by, int? days);
 
     /// <summary>A page of history, oldest first.</summary>
     [Alias("History")] Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query);

@@ -45,6 +45,18 @@ public sealed class ChatLimits
     /// <summary>Bytes of messages in one <c>sync</c> reply (as JSON on the wire); more follow on the next page.</summary>
     public int MaxSyncBytes { get; set; } = 256 * 1024;
 
+    /// <summary>Attachments one message may carry.</summary>
+    public int MaxAttachmentsPerMessage { get; set; } = 10;
+
+    /// <summary>Days messages are kept (bodies and attachments); 0 keeps them forever. A conversation may set its own.</summary>
+    public int RetentionDays { get; set; }
+
+    /// <summary>How often each silo deletes expired messages.</summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The longest retention a conversation may set.</summary>
+    public const int MaxRetentionDays = 36_500;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

@@ -62,6 +62,15 @@ public sealed class ConversationsService(IGrainFactory grains) : Conversations.C
         return (await conversation.SetRoleAsync(by, user, role)).ToProto();
     }
 
+    public override async Task<SetRetentionResponse> SetRetention(SetRetentionRequest request, ServerCallContext context)
+    {
+        if (request.Days is < 0 or > 36_500)
+            throw Require.Invalid("days", "must be 0 (the server's setting) to 36500");
+        var (conversation, by) = await TargetAsync(request.Conversation, request.AsUser);
+        await conversation.SetRetentionAsync(by, request.Days == 0 ? null : request.Days);
+        return new SetRetentionResponse { Conversation = request.Conversation, Days = request.Days };
+    }
+
     private async Task<(IConversationGrain Conversation, string By)> TargetAsync(string conversation, string asUser)
     {
         var id = Require.Conversation(conversation);

@@ -26,7 +26,7 @@ public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempo
         await Accounts.RequireEnabledAsync(grains, from);
 
         var grain = grains.GetGrain<IConversationGrain>(conversation);
-        var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(from, request.Device, clientId, request.Body, ct), context.CancellationToken);
+        var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(from, request.Device, clientId, request.Body, cancellationToken: ct), context.CancellationToken);
         return new SendMessageResponse { Message = result.Message.ToProto(), Duplicate = result.Duplicate };
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using ImOrleans.Gateway.Attachments;
 using ImOrleans.Gateway.Auth;
 using ImOrleans.Gateway.Mqtt;
 using MQTTnet.AspNetCore;
@@ -93,6 +94,7 @@ public static class GatewayHostingExtensions
         });
         builder.AddImGrpc();
         builder.AddImWebClient();
+        builder.AddImAttachments();
         return builder;
     }
 
@@ -103,6 +105,7 @@ public static class GatewayHostingExtensions
         app.MapMqttWebSocket("/mqtt");
         app.MapAuthEndpoints();
         app.MapImWebClient();
+        app.MapAttachmentEndpoints();
         var services = app.Services;
         app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));
         app.UseMqttServer(server =>

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ImOrleans.Gateway.Attachments;
 using ImOrleans.Gateway.Hosting;
+using ImOrleans.Models;
 using Microsoft.Extensions.Options;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
@@ -12,7 +14,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>Every client publish: checked, then turned into a grain call. Nothing is routed broker-style.
 /// The PUBACK waits for this handler, so a message is acknowledged only once it is durable.</summary>
 public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc, IdempotentCalls idempotent,
-    IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
+    IAttachmentStore attachmentStore, IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
 {
     public async Task InterceptAsync(InterceptingPublishEventArgs e)
     {
@@ -59,8 +61,9 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             case ["c", var conv, "m"]:
                 var (grain, id, body) = (Conversation(conv), RequireString(payload, "id"), RequireString(payload, "body"));
+                var attachments = await AttachmentsAsync(c, conv, payload, e.CancellationToken);
                 // The call a client waits on, and repeating it is safe (same id): deadlines and retries, not 30 s.
-                var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(c.User, c.Device, id, body, ct), e.CancellationToken);
+                var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(c.User, c.Device, id, body, attachments, ct), e.CancellationToken);
                 // MQTT 5 PUBACKs carry the seq and time; only 3.1.1 clients need a "sent" event (another publish to ack).
                 e.Response.UserProperties = [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())];
                 if (!c.IsMqtt5)
@@ -86,6 +89,31 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             default:
                 throw new ImException(WireErrors.BadTopic, $"cannot publish to '{topic}'");
         }
+    }
+
+    /// <summary>The descriptors of the attachments a message names (<c>"attachments": [id, …]</c>), each uploaded by the
+    /// sender, linked to the conversation first so that the members may download them as soon as the message reaches
+    /// them. A link made for a send that then fails gives nobody anything: downloading still needs membership.</summary>
+    private async Task<IReadOnlyList<AttachmentInfo>?> AttachmentsAsync(DeviceConnection c, string conv, JsonObject payload, CancellationToken ct)
+    {
+        if (payload["attachments"] is null)
+            return null;
+        if (payload["attachments"] is not JsonArray ids || ids.Any(i => i is not JsonValue v || !v.TryGetValue<string>(out _)))
+            throw WireErrors.BadPayload("'attachments' must be an array of attachment ids");
+        // Each id costs a store read: far more than any message may carry (Limits:MaxAttachmentsPerMessage) is refused unread.
+        if (ids.Count > 100)
+            throw new ImException(ErrorCodes.LimitExceeded, "too many attachments in one message");
+        var list = new List<AttachmentInfo>();
+        foreach (var id in ids.Select(i => i!.GetValue<string>()).Distinct())
+        {
+            // Someone else's id (or one that does not exist) is refused alike: it must not tell which ids exist.
+            if (!AttachmentIds.IsValid(id) || await attachmentStore.GetAsync(id, ct) is not { } stored || stored.Uploader != c.User)
+                throw new ImException(ErrorCodes.Forbidden, $"attachment '{id}' is not one you uploaded");
+            list.Add(stored.Info);
+        }
+        foreach (var a in list)
+            await attachmentStore.LinkAsync(a.Id, conv, ct);
+        return list.Count > 0 ? list : null;
     }
 
     /// <summary>The kind of a publish, as metrics tag it.</summary>

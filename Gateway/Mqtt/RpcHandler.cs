@@ -47,6 +47,12 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
             case "conv.reads":
                 var marks = await Conv(a).GetReadMarksAsync(c.User);
                 return new JsonObject { ["reads"] = new JsonObject(marks.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))) };
+            case "conv.retention":
+                // A number of days, or null to go back to the server-wide setting.
+                var days = a["days"] is null ? null : PublishRouter.RequireLong(a, "days") is var d and >= 1 and <= 36_500
+                    ? (int?)d : throw new ImException(ErrorCodes.BadRequest, "'days' must be 1 to 36500, or null");
+                await Conv(a).SetRetentionAsync(c.User, days);
+                return new JsonObject { ["conv"] = PublishRouter.RequireString(a, "conv"), ["days"] = days };
             case "conv.leave":
                 await Conv(a).LeaveAsync(c.User);
                 return null;

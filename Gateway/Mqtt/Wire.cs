@@ -18,6 +18,13 @@ public static class Wire
         ["dev"] = m.Device,
         ["body"] = m.Body,
         ["ts"] = m.Timestamp.ToUnixTimeMilliseconds(),
+        ["attachments"] = m.Attachments is { Count: > 0 } a ? new JsonArray(a.Select(x => (JsonNode)Attachment(x)).ToArray()) : null,
+    };
+
+    /// <summary>An attachment as the upload answers it and as messages carry it; no width/height when unknown.</summary>
+    public static JsonObject Attachment(AttachmentInfo a) => new()
+    {
+        ["id"] = a.Id, ["name"] = a.Name, ["type"] = a.Type, ["size"] = a.Size, ["width"] = a.Width, ["height"] = a.Height,
     };
 
     // A message fanned out to many devices on this gateway is one MessageRecord instance (it is [Immutable], so
@@ -38,6 +45,25 @@ public static class Wire
             w.WriteString("dev", m.Device);
             w.WriteString("body", m.Body);
             w.WriteNumber("ts", m.Timestamp.ToUnixTimeMilliseconds());
+            if (m.Attachments is { Count: > 0 } attachments)
+            {
+                w.WritePropertyName("attachments");
+                w.WriteStartArray();
+                foreach (var a in attachments)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("id", a.Id);
+                    w.WriteString("name", a.Name);
+                    w.WriteString("type", a.Type);
+                    w.WriteNumber("size", a.Size);
+                    if (a.Width is { } width)
+                        w.WriteNumber("width", width);
+                    if (a.Height is { } height)
+                        w.WriteNumber("height", height);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
@@ -45,7 +71,10 @@ public static class Wire
 
     public static JsonObject Event(ConversationEvent e)
     {
-        var o = new JsonObject { ["type"] = e.Type, ["conv"] = e.Conversation, ["user"] = e.User };
+        var o = new JsonObject { ["type"] = e.Type, ["conv"] = e.Conversation };
+        // conv_added goes to all new members at once: each knows it is about itself.
+        if (e.Type != EventTypes.ConversationAdded)
+            o["user"] = e.User;
         if (e.Type is EventTypes.Read or EventTypes.Delivered)
             o["seq"] = e.Seq;
         if (e.By is not null)

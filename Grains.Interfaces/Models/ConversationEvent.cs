@@ -8,6 +8,10 @@ public static class EventTypes
     public const string Typing = "typing";
     public const string MemberAdded = "member_added";
     public const string MemberRemoved = "member_removed";
+
+    /// <summary>To the devices of users who are now members of a conversation (created with it, or added to it). Sent
+    /// once to all of them, so it names no user: <see cref="ConversationEvent.User"/> and <c>By</c> are who did it.</summary>
+    public const string ConversationAdded = "conv_added";
 }
 
 /// <summary>A non-message event in a conversation (read mark, delivery mark, typing, membership).</summary>

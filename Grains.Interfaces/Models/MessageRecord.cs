@@ -8,6 +8,8 @@ namespace ImOrleans.Models;
 /// <param name="Device">Sending device id (empty for service messages).</param>
 /// <param name="Body">Message text.</param>
 /// <param name="Timestamp">Server time the message was ordered.</param>
+/// <param name="Attachments">Files the message carries (uploaded first over HTTP), or null.</param>
 [GenerateSerializer, Immutable, Alias("im.MessageRecord")]
 public sealed record MessageRecord(
-    string Conversation, long Seq, string Id, string From, string Device, string Body, DateTimeOffset Timestamp);
+    string Conversation, long Seq, string Id, string From, string Device, string Body, DateTimeOffset Timestamp,
+    [property: Id(7)] IReadOnlyList<AttachmentInfo>? Attachments = null);

@@ -85,6 +85,7 @@ public sealed class ConversationGrain(
         S.Members[b] = MemberRole.Member;
         await state.WriteStateAsync();
         _lastSeq = 0;
+        await TellAddedAsync([a, b], by);
         return Info();
     }
 
@@ -112,6 +113,7 @@ public sealed class ConversationGrain(
             S.Members[m] = m == owner ? MemberRole.Owner : MemberRole.Member;
         await state.WriteStateAsync();
         _lastSeq = 0;
+        await TellAddedAsync(all, owner);
         return Info();
     }
 
@@ -158,6 +160,7 @@ public sealed class ConversationGrain(
             await WatchAsync(added);
         foreach (var u in added)
             await BroadcastAsync(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
+        await TellAddedAsync(added, by);
         return Info();
     }
 
@@ -218,7 +221,7 @@ public sealed class ConversationGrain(
     // The token only lets a caller that gave up drop the call while it waits in this grain's queue: once running, a
     // send finishes, so its outcome is known here (a retry with the same id then finds it).
     public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
-        CancellationToken cancellationToken = default)
+        IReadOnlyList<AttachmentInfo>? attachments = null, CancellationToken cancellationToken = default)
     {
         RequireCreated();
         if (from != Ids.SystemUser)
@@ -229,6 +232,8 @@ public sealed class ConversationGrain(
             throw new ImException(ErrorCodes.BadPayload, "a message needs a body");
         if (body.Length > _limits.MaxBodyLength)
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
+        if (attachments is { Count: var n } && n > _limits.MaxAttachmentsPerMessage)
+            throw new ImException(ErrorCodes.LimitExceeded, $"a message carries at most {_limits.MaxAttachmentsPerMessage} attachments");
         if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
         // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
@@ -249,7 +254,8 @@ public sealed class ConversationGrain(
 
         var seq = last + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now);
+        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now,
+            attachments is { Count: > 0 } ? attachments : null);
         try
         {
             await store.AppendAsync(message);
@@ -264,6 +270,22 @@ public sealed class ConversationGrain(
         _recent.Add(message);
         await FanOutAsync(message);
         return new SendResult(message, Duplicate: false);
+    }
+
+    public async Task SetRetentionAsync(string by, int? days)
+    {
+        if (by != Ids.SystemUser)
+        {
+            RequireGroup();
+            RequireRole(by, MemberRole.Admin, "set retention");
+        }
+        RequireCreated();
+        if (days is < 1 or > ChatLimits.MaxRetentionDays)
+            throw new ImException(ErrorCodes.BadRequest, $"retention must be 1 to {ChatLimits.MaxRetentionDays} days, or null for the server's");
+        // The store first: the sweep reads it there, and a retry after a failure repeats both.
+        await store.SetRetentionAsync(Id, days);
+        S.RetentionDays = days;
+        await state.WriteStateAsync();
     }
 
     public async Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query)
@@ -432,6 +454,11 @@ public sealed class ConversationGrain(
                 _ = User(member).OnMessageAsync(message);
         }
     }
+
+    /// <summary>Tells <paramref name="users"/> (their devices) that they are now members here: without it an app learns
+    /// of a new conversation only with its first message. One event for all of them, so one call per gateway.</summary>
+    private Task TellAddedAsync(IEnumerable<string> users, string by) =>
+        BroadcastAsync(new ConversationEvent(EventTypes.ConversationAdded, Id, by, By: by), users);
 
     /// <summary>An event for every member's connected devices (or only <paramref name="users"/>'), not stored.</summary>
     private async Task BroadcastAsync(ConversationEvent evt, IEnumerable<string>? users = null, string? exceptDevice = null)

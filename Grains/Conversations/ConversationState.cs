@@ -23,4 +23,8 @@ public sealed class ConversationState
 
     /// <summary>Members who joined after the creation → the seq when they (last) joined; delivery starts after it.</summary>
     [Id(7)] public Dictionary<string, long> JoinedAt { get; set; } = [];
+
+    /// <summary>Days messages are kept here, or null for the server-wide <c>Limits:RetentionDays</c>. The message store
+    /// keeps a copy, which its retention sweep reads.</summary>
+    [Id(8)] public int? RetentionDays { get; set; }
 }

@@ -5,8 +5,15 @@ namespace ImOrleans.Grains.Storage;
 /// <summary>One message with its position in the store-wide feed (the order of commits on one store).</summary>
 public sealed record FeedEntry(long Position, MessageRecord Message);
 
+/// <summary>An attachment named by a message that retention deleted.</summary>
+public sealed record ExpiredAttachment(string Conversation, string AttachmentId);
+
+/// <summary>What one retention run removed: messages deleted (or, the newest of a conversation, emptied) and the
+/// attachments they named.</summary>
+public sealed record RetentionRun(int Messages, IReadOnlyList<ExpiredAttachment> Attachments);
+
 /// <summary>The append-only message log, keyed (conversation, seq). History, offline delivery and
-/// multi-device sync all read it; nothing here ever updates or deletes a message.</summary>
+/// multi-device sync all read it; only retention (<see cref="DeleteExpiredAsync"/>) removes messages.</summary>
 public interface IMessageStore : IAsyncDisposable
 {
     /// <summary>Counts of group-commit batches, for metrics and the benchmark.</summary>
@@ -32,4 +39,15 @@ public interface IMessageStore : IAsyncDisposable
 
     /// <summary>Up to <paramref name="limit"/> messages of all conversations (or one) after a feed position, in position order.</summary>
     Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default);
+
+    /// <summary>Keeps a conversation's messages <paramref name="days"/> days (null: as long as the server-wide setting says).</summary>
+    Task SetRetentionAsync(string conversation, int? days, CancellationToken ct = default);
+
+    /// <summary>Deletes every message older than its conversation's retention (or <paramref name="defaultDays"/>, 0 = forever)
+    /// at <paramref name="now"/>. The newest message of a conversation is emptied (body and attachments) instead of
+    /// deleted: its seq is where the conversation's numbering goes on.</summary>
+    Task<RetentionRun> DeleteExpiredAsync(DateTimeOffset now, int defaultDays, CancellationToken ct = default);
+
+    /// <summary>Whether a message of <paramref name="conversation"/> still names the attachment.</summary>
+    Task<bool> NamesAttachmentAsync(string conversation, string attachmentId, CancellationToken ct = default);
 }

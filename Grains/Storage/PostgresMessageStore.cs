@@ -9,7 +9,7 @@ namespace ImOrleans.Grains.Storage;
 /// Each silo runs its own group-commit loop; a batch is one multi-row INSERT in one transaction.</summary>
 public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
 {
-    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at";
+    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at, attachments";
     private const int Partitions = 8;
 
     // Each entry is one schema version; new versions are appended, never edited.
@@ -31,7 +31,16 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
             $"CREATE TABLE im_messages_p{i} PARTITION OF im_messages FOR VALUES WITH (MODULUS {Partitions}, REMAINDER {i});\n"))}
         CREATE INDEX im_messages_position ON im_messages (position);
         """,
+        // Attachment descriptors of a message as JSON (AttachmentsJson), null for none.
+        "ALTER TABLE im_messages ADD COLUMN attachments jsonb;",
+        // Retention: per-conversation settings, and messages found by age.
+        """
+        CREATE TABLE im_conversation_retention (conversation_id text PRIMARY KEY, days int NOT NULL);
+        CREATE INDEX im_messages_created ON im_messages (created_at);
+        """,
     ];
+
+    private const int RetentionBatch = 1000;
 
     private readonly NpgsqlDataSource _db;
     private readonly GroupCommitWriter _writer;
@@ -95,7 +104,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         await using (var lockCmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({FeedOrderLock});", conn, tx))
             await lockCmd.ExecuteNonQueryAsync(ct);
         await using var cmd = new NpgsqlCommand(
-            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7) ORDER BY 1, 2;", conn, tx);
+            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) ORDER BY 1, 2;", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Conversation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Seq).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -103,6 +112,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Device).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Body).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Timestamp.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => AttachmentsJson.Write(m.Attachments)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         await cmd.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
     }
@@ -143,6 +153,77 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
             : QueryAsync($"SELECT position, {Columns} FROM im_messages WHERE conversation_id = $3 AND position > $1 ORDER BY position LIMIT $2;",
                 [afterPosition, limit, conversation], ct);
 
+    public async Task SetRetentionAsync(string conversation, int? days, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand(days is null
+            ? "DELETE FROM im_conversation_retention WHERE conversation_id = $1;"
+            : "INSERT INTO im_conversation_retention (conversation_id, days) VALUES ($1, $2) ON CONFLICT (conversation_id) DO UPDATE SET days = excluded.days;");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        if (days is not null)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = days.Value });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<RetentionRun> DeleteExpiredAsync(DateTimeOffset now, int defaultDays, CancellationToken ct = default)
+    {
+        var (count, attachments) = (0, new List<ExpiredAttachment>());
+        while (true)
+        {
+            // A batch per transaction; deletes never take the feed-order lock, so sends do not wait on them.
+            await using var conn = await _db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var expired = new List<(string Conv, long Seq, string? Attachments, bool Last)>();
+            await using (var find = new NpgsqlCommand("""
+                SELECT m.conversation_id, m.seq, m.attachments::text,
+                       m.seq = (SELECT MAX(x.seq) FROM im_messages x WHERE x.conversation_id = m.conversation_id) AS last
+                FROM im_messages m LEFT JOIN im_conversation_retention r ON r.conversation_id = m.conversation_id
+                WHERE COALESCE(r.days, $1) > 0 AND m.created_at < $2 - make_interval(days => COALESCE(r.days, $1))
+                  AND NOT (m.body = '' AND m.attachments IS NULL
+                           AND m.seq = (SELECT MAX(x.seq) FROM im_messages x WHERE x.conversation_id = m.conversation_id))
+                LIMIT $3;
+                """, conn, tx))
+            {
+                find.Parameters.Add(new NpgsqlParameter { Value = defaultDays });
+                find.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                find.Parameters.Add(new NpgsqlParameter { Value = RetentionBatch });
+                await using var r = await find.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct))
+                    expired.Add((r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetBoolean(3)));
+            }
+            var last = expired.Where(e => e.Last).ToList();
+            var gone = expired.Where(e => !e.Last).ToList();
+            await using (var delete = new NpgsqlCommand(
+                "DELETE FROM im_messages m USING unnest($1, $2) AS k(c, s) WHERE m.conversation_id = k.c AND m.seq = k.s;", conn, tx))
+            {
+                delete.Parameters.Add(new NpgsqlParameter { Value = gone.Select(e => e.Conv).ToArray() });
+                delete.Parameters.Add(new NpgsqlParameter { Value = gone.Select(e => e.Seq).ToArray() });
+                await delete.ExecuteNonQueryAsync(ct);
+            }
+            await using (var empty = new NpgsqlCommand(
+                "UPDATE im_messages m SET body = '', attachments = NULL FROM unnest($1, $2) AS k(c, s) WHERE m.conversation_id = k.c AND m.seq = k.s;", conn, tx))
+            {
+                empty.Parameters.Add(new NpgsqlParameter { Value = last.Select(e => e.Conv).ToArray() });
+                empty.Parameters.Add(new NpgsqlParameter { Value = last.Select(e => e.Seq).ToArray() });
+                await empty.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+            foreach (var e in expired.Where(e => e.Attachments is not null))
+                attachments.AddRange((AttachmentsJson.Read(e.Attachments!) ?? []).Select(a => new ExpiredAttachment(e.Conv, a.Id)));
+            count += expired.Count;
+            if (expired.Count < RetentionBatch)
+                return new RetentionRun(count, attachments);
+        }
+    }
+
+    public async Task<bool> NamesAttachmentAsync(string conversation, string attachmentId, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM im_messages WHERE conversation_id = $1 AND attachments @> jsonb_build_array(jsonb_build_object('id', $2::text)));");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = attachmentId });
+        return await cmd.ExecuteScalarAsync(ct) is true;
+    }
+
     private async Task<IReadOnlyList<FeedEntry>> QueryAsync(string sql, object[] args, CancellationToken ct)
     {
         await using var cmd = _db.CreateCommand(sql);
@@ -154,7 +235,8 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         {
             list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
                 r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero))));
+                new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero),
+                r.IsDBNull(8) ? null : AttachmentsJson.Read(r.GetString(8)))));
         }
         return list;
     }

@@ -8,7 +8,7 @@ namespace ImOrleans.Grains.Storage;
 /// and any number of pooled readers, which WAL lets run while a commit is in progress.</summary>
 public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
 {
-    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at";
+    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at, attachments";
 
     // Each entry is one schema version; new versions are appended, never edited.
     private static readonly string[] Migrations =
@@ -26,7 +26,16 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             UNIQUE (conversation_id, seq)
         );
         """,
+        // Attachment descriptors of a message as JSON (AttachmentsJson), null for none.
+        "ALTER TABLE messages ADD COLUMN attachments TEXT;",
+        // Retention: per-conversation settings, and messages found by age.
+        """
+        CREATE TABLE conversation_retention (conversation_id TEXT PRIMARY KEY, days INTEGER NOT NULL);
+        CREATE INDEX messages_created ON messages (created_at);
+        """,
     ];
+
+    private const int RetentionBatch = 1000;
 
     private readonly string _connectionString;
     private readonly GroupCommitWriter _writer;
@@ -66,13 +75,13 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         _writeConnection ??= await OpenAsync(ct);
         await using var tx = _writeConnection.BeginTransaction();
         await using var cmd = _writeConnection.CreateCommand();
-        cmd.CommandText = $"INSERT INTO messages ({Columns}) VALUES ($c, $s, $i, $f, $d, $b, $t);";
+        cmd.CommandText = $"INSERT INTO messages ({Columns}) VALUES ($c, $s, $i, $f, $d, $b, $t, $a);";
         var p = new[]
         {
             cmd.Parameters.Add("$c", SqliteType.Text), cmd.Parameters.Add("$s", SqliteType.Integer),
             cmd.Parameters.Add("$i", SqliteType.Text), cmd.Parameters.Add("$f", SqliteType.Text),
             cmd.Parameters.Add("$d", SqliteType.Text), cmd.Parameters.Add("$b", SqliteType.Text),
-            cmd.Parameters.Add("$t", SqliteType.Integer),
+            cmd.Parameters.Add("$t", SqliteType.Integer), cmd.Parameters.Add("$a", SqliteType.Text),
         };
         foreach (var m in batch)
         {
@@ -83,6 +92,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             p[4].Value = m.Device;
             p[5].Value = m.Body;
             p[6].Value = m.Timestamp.ToUnixTimeMilliseconds();
+            p[7].Value = (object?)AttachmentsJson.Write(m.Attachments) ?? DBNull.Value;
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
@@ -128,6 +138,77 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             : QueryAsync($"SELECT position, {Columns} FROM messages WHERE conversation_id = $c AND position > $p ORDER BY position LIMIT $n;",
                 [("$c", conversation), ("$p", afterPosition), ("$n", limit)], ct);
 
+    public async Task SetRetentionAsync(string conversation, int? days, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = days is null
+            ? "DELETE FROM conversation_retention WHERE conversation_id = $c;"
+            : "INSERT INTO conversation_retention (conversation_id, days) VALUES ($c, $d) ON CONFLICT (conversation_id) DO UPDATE SET days = excluded.days;";
+        cmd.Parameters.AddWithValue("$c", conversation);
+        cmd.Parameters.AddWithValue("$d", (object?)days ?? DBNull.Value);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<RetentionRun> DeleteExpiredAsync(DateTimeOffset now, int defaultDays, CancellationToken ct = default)
+    {
+        var (count, attachments) = (0, new List<ExpiredAttachment>());
+        await using var conn = await OpenAsync(ct);
+        while (true)
+        {
+            // A batch per transaction, so that sends (the group-commit writer) wait for at most one batch.
+            await using var tx = conn.BeginTransaction(deferred: false);
+            var expired = new List<(string Conv, long Seq, string? Attachments, bool Last)>();
+            await using (var find = conn.CreateCommand())
+            {
+                find.CommandText = """
+                    SELECT m.conversation_id, m.seq, m.attachments,
+                           m.seq = (SELECT MAX(x.seq) FROM messages x WHERE x.conversation_id = m.conversation_id) AS last
+                    FROM messages m LEFT JOIN conversation_retention r ON r.conversation_id = m.conversation_id
+                    WHERE COALESCE(r.days, $d) > 0 AND m.created_at < $now - COALESCE(r.days, $d) * 86400000
+                      AND NOT (m.body = '' AND m.attachments IS NULL
+                               AND m.seq = (SELECT MAX(x.seq) FROM messages x WHERE x.conversation_id = m.conversation_id))
+                    LIMIT $n;
+                    """;
+                find.Parameters.AddWithValue("$d", defaultDays);
+                find.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                find.Parameters.AddWithValue("$n", RetentionBatch);
+                await using var r = await find.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct))
+                    expired.Add((r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3) == 1));
+            }
+            await using (var change = conn.CreateCommand())
+            {
+                var (c, q) = (change.Parameters.Add("$c", SqliteType.Text), change.Parameters.Add("$s", SqliteType.Integer));
+                foreach (var e in expired)
+                {
+                    change.CommandText = e.Last
+                        ? "UPDATE messages SET body = '', attachments = NULL WHERE conversation_id = $c AND seq = $s;"
+                        : "DELETE FROM messages WHERE conversation_id = $c AND seq = $s;";
+                    (c.Value, q.Value) = (e.Conv, e.Seq);
+                    await change.ExecuteNonQueryAsync(ct);
+                    if (e.Attachments is not null)
+                        attachments.AddRange((AttachmentsJson.Read(e.Attachments) ?? []).Select(a => new ExpiredAttachment(e.Conv, a.Id)));
+                }
+            }
+            await tx.CommitAsync(ct);
+            count += expired.Count;
+            if (expired.Count < RetentionBatch)
+                return new RetentionRun(count, attachments);
+        }
+    }
+
+    public async Task<bool> NamesAttachmentAsync(string conversation, string attachmentId, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        // AttachmentsJson writes compact JSON, so the id appears exactly like this.
+        cmd.CommandText = "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $c AND attachments LIKE $p);";
+        cmd.Parameters.AddWithValue("$c", conversation);
+        cmd.Parameters.AddWithValue("$p", $"%\"id\":\"{attachmentId}\"%");
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct)) == 1;
+    }
+
     private async Task<IReadOnlyList<FeedEntry>> QueryAsync(string sql, (string Name, object Value)[] args, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
@@ -141,7 +222,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         {
             list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
                 r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)))));
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
+                r.IsDBNull(8) ? null : AttachmentsJson.Read(r.GetString(8)))));
         }
         return list;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using ImOrleans.Gateway.Attachments;
 using ImOrleans.Grains;
 using ImOrleans.Grains.Push;
 using ImOrleans.Grains.Storage;
@@ -54,6 +55,9 @@ public static class SiloHostingExtensions
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
             }
         });
+        // After the silo (hosted services start in order): the message store is initialized by then.
+        builder.Services.AddImAttachmentStore(builder.Configuration);
+        builder.Services.AddHostedService<RetentionSweep>();
         return builder;
     }
 
@@ -77,6 +81,9 @@ public static class SiloHostingExtensions
             .Validate(l => l.MaxGroupMembers >= 2 && l.MaxDevicesPerUser >= 1 && l.MaxBodyLength >= 1 && l.DedupWindow >= 1,
                 "Limits: MaxGroupMembers >= 2, MaxDevicesPerUser >= 1, MaxBodyLength >= 1, DedupWindow >= 1")
             .Validate(l => l.MaxSyncBytes >= 1, "Limits:MaxSyncBytes must be at least 1")
+            .Validate(l => l.RetentionDays is >= 0 and <= ChatLimits.MaxRetentionDays && l.RetentionSweepInterval > TimeSpan.Zero,
+                "Limits:RetentionDays must be 0 (forever) to 36500, and Limits:RetentionSweepInterval positive")
+            .Validate(l => l.MaxAttachmentsPerMessage >= 0, "Limits:MaxAttachmentsPerMessage must not be negative")
             .ValidateOnStart();
         return silo;
     }

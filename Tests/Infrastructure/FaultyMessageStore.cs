@@ -37,5 +37,13 @@ public sealed class FaultyMessageStore(IMessageStore inner) : IMessageStore
     public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default) =>
         inner.ReadFeedAsync(afterPosition, limit, conversation, ct);
 
+    public Task SetRetentionAsync(string conversation, int? days, CancellationToken ct = default) => inner.SetRetentionAsync(conversation, days, ct);
+
+    public Task<RetentionRun> DeleteExpiredAsync(DateTimeOffset now, int defaultDays, CancellationToken ct = default) =>
+        inner.DeleteExpiredAsync(now, defaultDays, ct);
+
+    public Task<bool> NamesAttachmentAsync(string conversation, string attachmentId, CancellationToken ct = default) =>
+        inner.NamesAttachmentAsync(conversation, attachmentId, ct);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

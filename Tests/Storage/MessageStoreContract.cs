@@ -124,6 +124,20 @@ public abstract class MessageStoreContract
         await Store.InitializeAsync();
         Assert.AreEqual(1, await Store.GetLastSeqAsync(conv));
     }
+
+    [TestMethod]
+    public async Task AttachmentDescriptorsReadBackWithTheirMessage()
+    {
+        var conv = Conv();
+        var files = new List<AttachmentInfo> { new("a-" + new string('1', 32), "pic.png", "image/png", 1234, 640, 480), new("a-" + new string('2', 32), "a.txt", "text/plain", 5) };
+        await Store.AppendAsync(Msg(conv, 1) with { Attachments = files });
+        await Store.AppendAsync(Msg(conv, 2));
+
+        var all = await Store.ReadAfterAsync(conv, 0, 10);
+
+        CollectionAssert.AreEqual(files, all[0].Attachments!.ToList());
+        Assert.IsNull(all[1].Attachments, "a message without attachments has none, not an empty list");
+    }
 }
 
 [TestClass]
@@ -145,6 +159,39 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
     {
         if (_store is not null)
             await _store.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task AFileOfTheFirstSchemaVersionIsMigratedAndItsMessagesStayReadable()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"imorleans-store-{Guid.NewGuid():N}", "messages.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            await using var cmd = old.CreateCommand();
+            // Version 1 exactly as it shipped, with one message in it.
+            cmd.CommandText = """
+                CREATE TABLE store_schema (version INTEGER NOT NULL);
+                CREATE TABLE messages (position INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                    client_id TEXT NOT NULL, sender TEXT NOT NULL, device TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+                    UNIQUE (conversation_id, seq));
+                INSERT INTO store_schema VALUES (1);
+                INSERT INTO messages (conversation_id, seq, client_id, sender, device, body, created_at) VALUES ('g-old', 1, 'c1', 'alice', 'phone', 'before', 0);
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var store = new SqliteMessageStore(path, 16, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMessageStore>.Instance);
+
+        await store.InitializeAsync();
+        await store.AppendAsync(new MessageRecord("g-old", 2, "c2", "alice", "phone", "after", DateTimeOffset.UnixEpoch,
+            [new AttachmentInfo("a-" + new string('3', 32), "x.gif", "image/gif", 10, 1, 1)]));
+
+        var all = await store.ReadAfterAsync("g-old", 0, 10);
+        Assert.AreEqual("before", all[0].Body);
+        Assert.IsNull(all[0].Attachments);
+        Assert.AreEqual("x.gif", all[1].Attachments!.Single().Name);
     }
 }
 

@@ -3,12 +3,12 @@ using ImOrleans.Gateway.Grpc.V1;
 
 namespace ImOrleans.ImCtl.Commands;
 
-/// <summary><c>imctl conv create|get|list|add|remove|role</c>.</summary>
+/// <summary><c>imctl conv create|get|list|add|remove|role|retention</c>.</summary>
 public static class ConversationCommands
 {
     public static Command Create() => new("conv", "Create and manage conversations")
     {
-        CreateCommand(), Get(), List(), Add(), Remove(), Role(),
+        CreateCommand(), Get(), List(), Add(), Remove(), Role(), Retention(),
     };
 
     /// <summary>--as: the acting user. Without it the system acts, which may do anything.</summary>
@@ -136,6 +136,22 @@ public static class ConversationCommands
             };
             var changed = await c.Connection.Conversations.SetRoleAsync(request, c.Unary);
             c.Output.Write(Format.Json(changed), Format.Text(changed));
+        });
+        return command;
+    }
+
+    private static Command Retention()
+    {
+        var conv = ConversationArgument();
+        var days = new Argument<int>("days") { Description = "Days to keep messages (1-36500); 0 for the server's Limits:RetentionDays" };
+        var asUser = AsOption();
+        var command = new Command("retention", "Set how long a conversation keeps its messages") { conv, days, asUser };
+        command.Run(async c =>
+        {
+            var set = await c.Connection.Conversations.SetRetentionAsync(
+                new SetRetentionRequest { Conversation = c.Get(conv), Days = c.Get(days), AsUser = c.Get(asUser) ?? "" }, c.Unary);
+            c.Output.Write(new System.Text.Json.Nodes.JsonObject { ["id"] = set.Conversation, ["days"] = set.Days },
+                set.Days == 0 ? $"{set.Conversation} keeps messages as the server says" : $"{set.Conversation} keeps messages {set.Days} days");
         });
         return command;
     }
