@@ -35,6 +35,20 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("Send")] Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
         CancellationToken cancellationToken = default);
 
+    /// <summary>Orders and stores an entry of the log (a message, edit, delete or reaction: docs/protocol.md §16) exactly as
+    /// <see cref="SendAsync"/> does a message, after checking that <paramref name="from"/> may make it. Idempotent by
+    /// (sender, client id).</summary>
+    [Alias("Post")] Task<SendResult> PostAsync(string from, string device, string clientMessageId, EntryRequest entry,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Messages whose text matches every word of <paramref name="text"/>, newest first, below
+    /// <paramref name="beforeSeq"/>; for members.</summary>
+    [Alias("Search")] Task<IReadOnlyList<MessageRecord>> SearchAsync(string by, string text, long? beforeSeq, int limit);
+
+    /// <summary>The account of <paramref name="user"/> is being erased: its messages here become tombstones, an erase
+    /// entry tells the devices, and it stops being a member. Called by the user grain, which clears its own list.</summary>
+    [Alias("EraseUser")] Task EraseUserAsync(string user);
+
     /// <summary>A page of history, oldest first.</summary>
     [Alias("History")] Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query);
 

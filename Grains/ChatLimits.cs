@@ -45,6 +45,12 @@ public sealed class ChatLimits
     /// <summary>Bytes of messages in one <c>sync</c> reply (as JSON on the wire); more follow on the next page.</summary>
     public int MaxSyncBytes { get; set; } = 256 * 1024;
 
+    /// <summary>How long after sending its author may edit a message.</summary>
+    public TimeSpan EditWindow { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>Users one message (or edit) may mention.</summary>
+    public int MaxMentions { get; set; } = 50;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Grains.Conversations;
 
-public sealed class ConversationGrain(
+public sealed partial class ConversationGrain(
     [PersistentState("conversation", GrainStorage.Name)] IPersistentState<ConversationState> state,
     IMessageStore store,
     IOptions<ChatLimits> limitOptions,
@@ -214,9 +214,13 @@ public sealed class ConversationGrain(
         return Info();
     }
 
+    public Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
+        CancellationToken cancellationToken = default) =>
+        PostAsync(from, device, clientMessageId, EntryRequest.Message(body), cancellationToken);
+
     // The token only lets a caller that gave up drop the call while it waits in this grain's queue: once running, a
-    // send finishes, so its outcome is known here (a retry with the same id then finds it).
-    public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
+    // post finishes, so its outcome is known here (a retry with the same id then finds it).
+    public async Task<SendResult> PostAsync(string from, string device, string clientMessageId, EntryRequest entry,
         CancellationToken cancellationToken = default)
     {
         RequireCreated();
@@ -224,11 +228,14 @@ public sealed class ConversationGrain(
             RequireMember(from);
         if (string.IsNullOrEmpty(clientMessageId) || clientMessageId.Length > _limits.MaxClientIdLength)
             throw new ImException(ErrorCodes.BadPayload, $"a message needs an id of 1-{_limits.MaxClientIdLength} characters");
-        if (body is null)
+        if (entry?.Body is null)
             throw new ImException(ErrorCodes.BadPayload, "a message needs a body");
-        if (body.Length > _limits.MaxBodyLength)
+        if (!EntryKinds.IsClientKind(entry.Kind))
+            throw new ImException(ErrorCodes.BadRequest, $"'{entry.Kind}' is not a kind of entry a client may send");
+        if (entry.Body.Length > _limits.MaxBodyLength)
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
-        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
+        // A blocked pair can still take back what it said (delete), but say nothing new.
+        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0 && entry.Kind != EntryKinds.Delete)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
         // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
         // checked too: once per sender and activation, not per message (that would add a grain call to the hot
@@ -244,11 +251,23 @@ public sealed class ConversationGrain(
         // dedup window with it, so a retry finds the message if that append did commit.
         var last = await LastSeqAsync();
         if (_recent.Find(from, clientMessageId) is { } storedSeq)
-            return new SendResult((await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0], Duplicate: true);
+        {
+            var stored = (await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0];
+            await RefoldAsync(stored);
+            return new SendResult(stored, Duplicate: true);
+        }
 
-        var seq = last + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now);
+        var draft = new MessageRecord(Id, last + 1, clientMessageId, from, device ?? "", entry.Body, now);
+        var (record, fold) = await CheckAsync(draft, entry);
+        await AppendAsync(record);
+        await FoldAsync(fold);
+        return new SendResult(record, Duplicate: false);
+    }
+
+    /// <summary>Stores an entry and hands it to the members' devices: the one path of everything in the log.</summary>
+    private async Task AppendAsync(MessageRecord message)
+    {
         try
         {
             await store.AppendAsync(message);
@@ -256,13 +275,12 @@ public sealed class ConversationGrain(
         catch (Exception ex)
         {
             _lastSeq = null;
-            log.LogError(ex, "Append of {Conversation}#{Seq} failed", Id, seq);
+            log.LogError(ex, "Append of {Conversation}#{Seq} failed", Id, message.Seq);
             throw new ImException(ErrorCodes.Unavailable, "the message store is unavailable; retry with the same id");
         }
-        _lastSeq = seq;
+        _lastSeq = message.Seq;
         _recent.Add(message);
         await FanOutAsync(message);
-        return new SendResult(message, Duplicate: false);
     }
 
     public async Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query)

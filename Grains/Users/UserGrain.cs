@@ -34,7 +34,7 @@ public sealed class UserGrain(
         Ids.RequireUser(UserId);
         if (UserId == Ids.SystemUser)
             throw new ImException(ErrorCodes.InvalidId, $"'{Ids.SystemUser}' is reserved");
-        if (S.Created)
+        if (S.Created || S.Erased)
             throw new ImException(ErrorCodes.AlreadyExists, $"user '{UserId}' already exists");
         RequireStrong(password);
         S.Created = true;
@@ -76,6 +76,23 @@ public sealed class UserGrain(
             foreach (var conversation in S.Conversations.Keys)
                 _ = GrainFactory.GetGrain<IConversationGrain>(conversation).ForgetSenderAsync(UserId);
         }
+    }
+
+    public async Task EraseAsync()
+    {
+        RequireCreated();
+        // Disabled first, so that no login, session or send gets in while the rest goes.
+        S.Disabled = true;
+        await state.WriteStateAsync();
+        foreach (var device in S.Devices.Union(_onlineDevices.Keys).ToList())
+            _ = Device(device).EndSessionAsync(forget: true); // its cursors and push token go with it
+        // Every conversation tombstones the user's messages, tells its devices, and drops the member.
+        await Task.WhenAll(S.Conversations.Keys.Select(c => GrainFactory.GetGrain<IConversationGrain>(c).EraseUserAsync(UserId)));
+        foreach (var contact in S.Contacts)
+            _ = GrainFactory.GetGrain<IUserGrain>(contact).SetContactOfAsync(UserId, false);
+        state.State = new UserState { Erased = true };
+        await state.WriteStateAsync();
+        _onlineDevices.Clear();
     }
 
     public Task<UserProfile> GetProfileAsync() =>

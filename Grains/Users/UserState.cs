@@ -35,4 +35,8 @@ public sealed class UserState
     /// <see cref="Conversations"/> are capped by <see cref="ChatLimits.MaxConversationsPerUser"/>, and each other user's
     /// by <see cref="ChatLimits.MaxConversationsFromOneUser"/>.</summary>
     [Id(12)] public Dictionary<string, string> AddedBy { get; set; } = [];
+
+    /// <summary>The account was erased: nothing else of it is kept, and its id cannot be registered again (so that nobody
+    /// inherits its conversations or its unexpired tokens).</summary>
+    [Id(13)] public bool Erased { get; set; }
 }

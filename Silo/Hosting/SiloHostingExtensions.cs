@@ -75,6 +75,7 @@ public static class SiloHostingExtensions
             .Validate(l => l.MaxGroupMembers >= 2 && l.MaxDevicesPerUser >= 1 && l.MaxBodyLength >= 1 && l.DedupWindow >= 1,
                 "Limits: MaxGroupMembers >= 2, MaxDevicesPerUser >= 1, MaxBodyLength >= 1, DedupWindow >= 1")
             .Validate(l => l.MaxSyncBytes >= 1, "Limits:MaxSyncBytes must be at least 1")
+            .Validate(l => l.EditWindow > TimeSpan.Zero && l.MaxMentions >= 0, "Limits:EditWindow must be positive, Limits:MaxMentions at least 0")
             .ValidateOnStart();
         return silo;
     }

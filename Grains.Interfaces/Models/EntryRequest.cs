@@ -1,0 +1,17 @@
+namespace ImOrleans.Models;
+
+/// <summary>What a member asks to add to a conversation's log: a message (<paramref name="Kind"/> null), an edit, a
+/// delete or a reaction (<see cref="EntryKinds"/>). The grain checks and orders it.</summary>
+/// <param name="Body">The text (message, edit) or the emoji (react, unreact); empty for a delete.</param>
+/// <param name="Target">The message seq an edit, delete or reaction names.</param>
+/// <param name="ReplyTo">The message seq a message replies to.</param>
+/// <param name="Mentions">Members a message or edit mentions.</param>
+[GenerateSerializer, Immutable, Alias("im.EntryRequest")]
+public sealed record EntryRequest(
+    string? Kind, string Body, long? Target = null, long? ReplyTo = null, IReadOnlyList<string>? Mentions = null)
+{
+    public static EntryRequest Message(string body, long? replyTo = null, IReadOnlyList<string>? mentions = null) =>
+        new(null, body, null, replyTo, mentions);
+
+    public static EntryRequest Delete(long target) => new(EntryKinds.Delete, "", target);
+}
