@@ -22,5 +22,7 @@ internal static class StoredJson
     public static string Fts5Query(string text) =>
         string.Join(' ', Words(text).Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 
-    public static string[] Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>The words of a search: what holds a letter or digit (punctuation alone matches nothing).</summary>
+    public static string[] Words(string text) =>
+        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Where(w => w.Any(char.IsLetterOrDigit)).ToArray();
 }
