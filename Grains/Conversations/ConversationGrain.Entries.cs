@@ -118,15 +118,15 @@ public sealed partial class ConversationGrain
     {
         if (!S.Created)
             return;
-        await store.EraseSenderAsync(Id, user);
+        var erased = await store.EraseSenderAsync(Id, user);
         _activeSenders.Remove(user);
-        // One entry tells every device that the user's earlier messages are tombstones; a repeated erasure finds it.
-        const string eraseId = "erase";
-        var last = await LastSeqAsync();
-        if (_recent.Find(user, eraseId) is null)
+        // One entry tells every device that the user's earlier messages are tombstones: where something was erased, or
+        // where it is still a member. A repeated erasure (nothing left to erase, no longer a member) adds none.
+        if (erased > 0 || S.Members.ContainsKey(user))
         {
+            var last = await LastSeqAsync();
             var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            await AppendAsync(new MessageRecord(Id, last + 1, eraseId, user, "", "", now, Kind: EntryKinds.Erase));
+            await AppendAsync(new MessageRecord(Id, last + 1, $"erase-{Guid.NewGuid():N}", user, "", "", now, Kind: EntryKinds.Erase));
         }
         if (!S.Members.ContainsKey(user))
             return;

@@ -87,7 +87,9 @@ public sealed class UserGrain(
         foreach (var device in S.Devices.Union(_onlineDevices.Keys).ToList())
             _ = Device(device).EndSessionAsync(forget: true); // its cursors and push token go with it
         // Every conversation tombstones the user's messages, tells its devices, and drops the member.
-        await Task.WhenAll(S.Conversations.Keys.Select(c => GrainFactory.GetGrain<IConversationGrain>(c).EraseUserAsync(UserId)));
+        // Those it left too: what it said there is its own as well.
+        await Task.WhenAll(S.Conversations.Keys.Union(S.FormerConversations)
+            .Select(c => GrainFactory.GetGrain<IConversationGrain>(c).EraseUserAsync(UserId)));
         foreach (var contact in S.Contacts)
             _ = GrainFactory.GetGrain<IUserGrain>(contact).SetContactOfAsync(UserId, false);
         state.State = new UserState { Erased = true };
@@ -142,6 +144,10 @@ public sealed class UserGrain(
             if (S.Conversations.Remove(conversation))
             {
                 S.AddedBy.Remove(conversation);
+                S.FormerConversations.Remove(conversation);
+                S.FormerConversations.Add(conversation);
+                if (S.FormerConversations.Count > limits.Value.MaxConversationsPerUser)
+                    S.FormerConversations.RemoveAt(0);
                 await state.WriteStateAsync();
             }
             return;

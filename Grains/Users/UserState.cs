@@ -39,4 +39,8 @@ public sealed class UserState
     /// <summary>The account was erased: nothing else of it is kept, and its id cannot be registered again (so that nobody
     /// inherits its conversations or its unexpired tokens).</summary>
     [Id(13)] public bool Erased { get; set; }
+
+    /// <summary>Conversations this user left (or was removed from), oldest first, so that erasing the account reaches
+    /// its messages there too; capped by <see cref="ChatLimits.MaxConversationsPerUser"/> (the oldest drop out).</summary>
+    [Id(14)] public List<string> FormerConversations { get; set; } = [];
 }

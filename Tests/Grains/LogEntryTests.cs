@@ -205,6 +205,9 @@ public sealed class LogEntryTests
         var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
         var direct = await Chat.NewDirectAsync(_grains, a, b);
         var group = await Chat.NewGroupAsync(_grains, a, b);
+        var left = await Chat.NewGroupAsync(_grains, b, a);
+        await Conv(left).SendAsync(a, "phone", "m1", "said before leaving");
+        await Conv(left).LeaveAsync(a);
         await Conv(direct).SendAsync(a, "phone", "m1", "my address is …");
         await Conv(direct).SendAsync(b, "phone", "m2", "thanks");
         await Conv(group).SendAsync(a, "phone", "m1", "group secret");
@@ -219,6 +222,9 @@ public sealed class LogEntryTests
         Assert.AreEqual(a, direct1[2].From);
         var groupHistory = await History(group, b);
         Assert.IsTrue(groupHistory[0].Deleted);
+        var leftHistory = await History(left, b);
+        Assert.IsTrue(leftHistory[0].Deleted, "a conversation it had left too");
+        Assert.AreEqual(EntryKinds.Erase, leftHistory[^1].Kind);
         var info = await Conv(group).GetAsync(b);
         CollectionAssert.AreEqual(new[] { b }, info.Members.Select(m => m.User).ToArray(), "the erased user left; ownership passed on");
         Assert.AreEqual(MemberRole.Owner, info.Members[0].Role);
