@@ -22,6 +22,10 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>The seq after which <paramref name="user"/>'s devices get this conversation's messages (where it last
     /// joined), or null when it is not a member. The conversation decides this, not the user's list.</summary>
+    /// <summary>This conversation's state for <paramref name="user"/> if it changed after <paramref name="since"/> (or
+    /// always, when null); null when unchanged or when the user is not a member.</summary>
+    [AlwaysInterleave, Alias("GetDelta")] Task<ConversationDelta?> GetDeltaAsync(string user, DateTimeOffset? since);
+
     [AlwaysInterleave, Alias("GetJoinPoint")] Task<long?> GetJoinPointAsync(string user);
 
     [Alias("AddMembers")] Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users);

@@ -45,6 +45,9 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>The user's conversations with the latest seq of each.</summary>
     [Alias("ListConversations")] Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync();
 
+    /// <summary>What changed in this user's conversations after <paramref name="since"/> (everything, when null).</summary>
+    [Alias("SyncDelta")] Task<StateDelta> SyncDeltaAsync(DateTimeOffset? since);
+
     /// <summary>Called by a conversation when this user joins (at seq <paramref name="joinedAt"/>) or leaves it, on the
     /// action of <paramref name="by"/>. A join by another user is refused with blocked when this user blocks them, and
     /// with limit_exceeded past the share of this user's list that others may fill, or that one other user may fill.</summary>

@@ -73,6 +73,19 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                     throw new ImException(ErrorCodes.Forbidden, "wrong password");
                 await me.EraseAsync();
                 return null;
+            case "sync.delta":
+                var delta = await me.SyncDeltaAsync(SyncToken.Parse(PublishRouter.OptionalString(a, "token")));
+                return new JsonObject
+                {
+                    ["conversations"] = new JsonArray(delta.Changed.Select(d =>
+                    {
+                        var o = Wire.Conversation(d.Info);
+                        o["reads"] = new JsonObject(d.ReadMarks.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value)));
+                        return (JsonNode)o;
+                    }).ToArray()),
+                    ["removed"] = new JsonArray(delta.Removed.Select(c => (JsonNode)c).ToArray()),
+                    ["token"] = SyncToken.Of(delta.At),
+                };
             case "sync":
                 var pending = await grains.GetGrain<IDeviceGrain>(c.ClientId).SyncAsync(
                     (int)Math.Clamp(OptionalLong(a, "limit") ?? 100, 1, 500), PublishRouter.OptionalString(a, "next"));

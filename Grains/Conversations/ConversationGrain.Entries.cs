@@ -146,6 +146,7 @@ public sealed partial class ConversationGrain
         if (_routes?.Remove(user) == true)
             _ = User(user).UnwatchAsync(Id);
         _byGateway = null;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
     }
 

@@ -79,7 +79,7 @@ public sealed partial class ConversationGrain(
         await JoinAsync([a, b], 0, by);
         S.Created = true;
         S.Kind = ConversationKind.Direct;
-        S.CreatedAt = DateTimeOffset.UtcNow;
+        S.CreatedAt = S.ChangedAt = DateTimeOffset.UtcNow;
         S.Members[a] = MemberRole.Member;
         S.Members[b] = MemberRole.Member;
         await state.WriteStateAsync();
@@ -106,7 +106,7 @@ public sealed partial class ConversationGrain(
         S.Created = true;
         S.Kind = ConversationKind.Group;
         S.Title = title;
-        S.CreatedAt = DateTimeOffset.UtcNow;
+        S.CreatedAt = S.ChangedAt = DateTimeOffset.UtcNow;
         foreach (var m in all)
             S.Members[m] = m == owner ? MemberRole.Owner : MemberRole.Member;
         await state.WriteStateAsync();
@@ -124,6 +124,17 @@ public sealed partial class ConversationGrain(
         Task.FromResult(S.Created && S.Members.ContainsKey(user)
             ? new ConversationSummary(Id, S.Kind, S.Title, _lastSeq ?? 0, S.ReadMarks.GetValueOrDefault(user))
             : null);
+
+    public Task<ConversationDelta?> GetDeltaAsync(string user, DateTimeOffset? since)
+    {
+        if (!S.Created || !S.Members.ContainsKey(user) || (since is { } t && S.ChangedAt <= t))
+            return Task.FromResult<ConversationDelta?>(null);
+        // Everyone's marks where read events go to everyone; in bigger groups the user's own (its other devices').
+        var marks = S.Members.Count <= _limits.MaxGroupForReadEvents
+            ? new Dictionary<string, long>(S.ReadMarks)
+            : S.ReadMarks.Where(m => m.Key == user).ToDictionary();
+        return Task.FromResult<ConversationDelta?>(new ConversationDelta(Info(), marks));
+    }
 
     public Task<long?> GetJoinPointAsync(string user) =>
         Task.FromResult(S.Created && S.Members.ContainsKey(user) ? S.JoinedAt.GetValueOrDefault(user) : (long?)null);
@@ -152,6 +163,7 @@ public sealed partial class ConversationGrain(
             S.Members[u] = MemberRole.Member;
             S.JoinedAt[u] = joinedAt;
         }
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
         if (_routes is not null)
             await WatchAsync(added);
@@ -210,6 +222,7 @@ public sealed partial class ConversationGrain(
                 S.Members[owner] = MemberRole.Admin;
         }
         S.Members[user] = role;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
         return Info();
     }
@@ -303,6 +316,7 @@ public sealed partial class ConversationGrain(
         if (seq <= S.ReadMarks.GetValueOrDefault(user))
             return;
         S.ReadMarks[user] = seq;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         ReadMarkWrite.Changed();
         // In a big group, telling every member of every mark is quadratic: there only the reader's other
         // devices hear of it, and members ask for the marks (conv.reads) when they want them.
@@ -405,6 +419,7 @@ public sealed partial class ConversationGrain(
                 _ = User(u).UnwatchAsync(Id);
         }
         _byGateway = null;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
     }
 

@@ -23,4 +23,7 @@ public sealed class ConversationState
 
     /// <summary>Members who joined after the creation → the seq when they (last) joined; delivery starts after it.</summary>
     [Id(7)] public Dictionary<string, long> JoinedAt { get; set; } = [];
+
+    /// <summary>When members, roles or read marks last changed: what <c>sync.delta</c> compares a device's token with.</summary>
+    [Id(8)] public DateTimeOffset ChangedAt { get; set; }
 }

@@ -88,7 +88,7 @@ public sealed class UserGrain(
             _ = Device(device).EndSessionAsync(forget: true); // its cursors and push token go with it
         // Every conversation tombstones the user's messages, tells its devices, and drops the member.
         // Those it left too: what it said there is its own as well.
-        await Task.WhenAll(S.Conversations.Keys.Union(S.FormerConversations)
+        await Task.WhenAll(S.Conversations.Keys.Union(S.FormerConversations.Keys)
             .Select(c => GrainFactory.GetGrain<IConversationGrain>(c).EraseUserAsync(UserId)));
         foreach (var contact in S.Contacts)
             _ = GrainFactory.GetGrain<IUserGrain>(contact).SetContactOfAsync(UserId, false);
@@ -126,6 +126,17 @@ public sealed class UserGrain(
         await RouteChangedAsync();
     }
 
+    public async Task<StateDelta> SyncDeltaAsync(DateTimeOffset? since)
+    {
+        RequireCreated();
+        var at = DateTimeOffset.UtcNow;
+        var deltas = await Task.WhenAll(S.Conversations.Keys.Select(c =>
+            GrainFactory.GetGrain<IConversationGrain>(c).GetDeltaAsync(UserId, since)));
+        var removed = S.FormerConversations.Where(f => since is null || f.Value > since).Select(f => f.Key)
+            .Order(StringComparer.Ordinal).ToList();
+        return new StateDelta(deltas.OfType<ConversationDelta>().OrderBy(d => d.Info.Id, StringComparer.Ordinal).ToList(), removed, at);
+    }
+
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
     {
         var summaries = await Task.WhenAll(S.Conversations.Keys.Select(c =>
@@ -144,16 +155,16 @@ public sealed class UserGrain(
             if (S.Conversations.Remove(conversation))
             {
                 S.AddedBy.Remove(conversation);
-                S.FormerConversations.Remove(conversation);
-                S.FormerConversations.Add(conversation);
+                S.FormerConversations[conversation] = DateTimeOffset.UtcNow;
                 if (S.FormerConversations.Count > limits.Value.MaxConversationsPerUser)
-                    S.FormerConversations.RemoveAt(0);
+                    S.FormerConversations.Remove(S.FormerConversations.MinBy(f => f.Value).Key);
                 await state.WriteStateAsync();
             }
             return;
         }
         if (S.Conversations.ContainsKey(conversation))
             return;
+        S.FormerConversations.Remove(conversation); // back in it
         var byOther = by != UserId && by != Ids.SystemUser;
         if (byOther)
             RequireMayBePutInBy(by);

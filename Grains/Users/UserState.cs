@@ -40,7 +40,8 @@ public sealed class UserState
     /// inherits its conversations or its unexpired tokens).</summary>
     [Id(13)] public bool Erased { get; set; }
 
-    /// <summary>Conversations this user left (or was removed from), oldest first, so that erasing the account reaches
-    /// its messages there too; capped by <see cref="ChatLimits.MaxConversationsPerUser"/> (the oldest drop out).</summary>
-    [Id(14)] public List<string> FormerConversations { get; set; } = [];
+    /// <summary>Conversations this user left (or was removed from) → when, so that erasing the account reaches its
+    /// messages there too and <c>sync.delta</c> can say it is gone; capped by
+    /// <see cref="ChatLimits.MaxConversationsPerUser"/> (the oldest drop out).</summary>
+    [Id(14)] public Dictionary<string, DateTimeOffset> FormerConversations { get; set; } = [];
 }
