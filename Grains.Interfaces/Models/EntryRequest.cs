@@ -8,7 +8,8 @@ namespace ImOrleans.Models;
 /// <param name="Mentions">Members a message or edit mentions.</param>
 [GenerateSerializer, Immutable, Alias("im.EntryRequest")]
 public sealed record EntryRequest(
-    string? Kind, string Body, long? Target = null, long? ReplyTo = null, IReadOnlyList<string>? Mentions = null)
+    [property: Id(0)] string? Kind, [property: Id(1)] string Body, [property: Id(2)] long? Target = null,
+    [property: Id(3)] long? ReplyTo = null, [property: Id(4)] IReadOnlyList<string>? Mentions = null)
 {
     public static EntryRequest Message(string body, long? replyTo = null, IReadOnlyList<string>? mentions = null) =>
         new(null, body, null, replyTo, mentions);
