@@ -22,6 +22,10 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>The seq after which <paramref name="user"/>'s devices get this conversation's messages (where it last
     /// joined), or null when it is not a member. The conversation decides this, not the user's list.</summary>
+    /// <summary>This conversation's state for <paramref name="user"/> if it changed after <paramref name="since"/> (or
+    /// always, when null); null when unchanged or when the user is not a member.</summary>
+    [AlwaysInterleave, Alias("GetDelta")] Task<ConversationDelta?> GetDeltaAsync(string user, DateTimeOffset? since);
+
     [AlwaysInterleave, Alias("GetJoinPoint")] Task<long?> GetJoinPointAsync(string user);
 
     [Alias("AddMembers")] Task<ConversationInfo> AddMembersAsync(string by, IReadOnlyList<string> users);
@@ -38,6 +42,20 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>Keeps this conversation's messages <paramref name="days"/> days, or as the server says when null. Group
     /// owners and admins (and the system, in any conversation) may set it.</summary>
     [Alias("SetRetention")] Task SetRetentionAsync(string by, int? days);
+
+    /// <summary>Orders and stores an entry of the log (a message, edit, delete or reaction: docs/protocol.md §16) exactly as
+    /// <see cref="SendAsync"/> does a message, after checking that <paramref name="from"/> may make it. Idempotent by
+    /// (sender, client id).</summary>
+    [Alias("Post")] Task<SendResult> PostAsync(string from, string device, string clientMessageId, EntryRequest entry,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Messages whose text matches every word of <paramref name="text"/>, newest first, below
+    /// <paramref name="beforeSeq"/>; for members.</summary>
+    [Alias("Search")] Task<IReadOnlyList<MessageRecord>> SearchAsync(string by, string text, long? beforeSeq, int limit);
+
+    /// <summary>The account of <paramref name="user"/> is being erased: its messages here become tombstones, an erase
+    /// entry tells the devices, and it stops being a member. Called by the user grain, which clears its own list.</summary>
+    [Alias("EraseUser")] Task EraseUserAsync(string user);
 
     /// <summary>A page of history, oldest first.</summary>
     [Alias("History")] Task<IReadOnlyList<MessageRecord>> HistoryAsync(string by, HistoryQuery query);

@@ -25,6 +25,11 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Disables or re-enables the account; disabling ends its sessions, and it cannot log in again.</summary>
     [Alias("SetDisabled")] Task SetDisabledAsync(bool disabled);
 
+    /// <summary>Erases the account (the right to erasure): its messages become tombstones in every conversation, it
+    /// leaves them, its devices (and their push tokens) go, and the account is gone. The id stays taken, so that
+    /// nobody inherits its tokens or conversations.</summary>
+    [Alias("Erase")] Task EraseAsync();
+
     /// <summary>The account as others may see it (Exists=false when there is none).</summary>
     [AlwaysInterleave, Alias("GetProfile")] Task<UserProfile> GetProfileAsync();
 
@@ -39,6 +44,9 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>The user's conversations with the latest seq of each.</summary>
     [Alias("ListConversations")] Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync();
+
+    /// <summary>What changed in this user's conversations after <paramref name="since"/> (everything, when null).</summary>
+    [Alias("SyncDelta")] Task<StateDelta> SyncDeltaAsync(DateTimeOffset? since);
 
     /// <summary>Called by a conversation when this user joins (at seq <paramref name="joinedAt"/>) or leaves it, on the
     /// action of <paramref name="by"/>. A join by another user is refused with blocked when this user blocks them, and

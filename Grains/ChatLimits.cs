@@ -57,6 +57,12 @@ public sealed class ChatLimits
     /// <summary>The longest retention a conversation may set.</summary>
     public const int MaxRetentionDays = 36_500;
 
+    /// <summary>How long after sending its author may edit a message.</summary>
+    public TimeSpan EditWindow { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>Users one message (or edit) may mention.</summary>
+    public int MaxMentions { get; set; } = 50;
+
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
 }

@@ -26,8 +26,40 @@ public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempo
         await Accounts.RequireEnabledAsync(grains, from);
 
         var grain = grains.GetGrain<IConversationGrain>(conversation);
-        var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(from, request.Device, clientId, request.Body, cancellationToken: ct), context.CancellationToken);
+        var entry = Models.EntryRequest.Message(request.Body, request.ReplyTo > 0 ? request.ReplyTo : null,
+            request.Mentions.Count > 0 ? request.Mentions.ToList() : null);
+        var result = await idempotent.InvokeAsync("Send", ct => grain.PostAsync(from, request.Device, clientId, entry, ct), context.CancellationToken);
         return new SendMessageResponse { Message = result.Message.ToProto(), Duplicate = result.Duplicate };
+    }
+
+    public override async Task<SendMessageResponse> DeleteMessage(DeleteMessageRequest request, ServerCallContext context)
+    {
+        var conversation = Require.Conversation(request.Conversation);
+        var by = Require.ActingUser(request.AsUser);
+        if (request.Seq < 1)
+            throw Require.Invalid("seq", "must be a message seq (1 or more)");
+        var clientId = request.ClientMessageId.Length > 0 ? request.ClientMessageId : Guid.NewGuid().ToString("N");
+        await Accounts.RequireEnabledAsync(grains, by);
+
+        var grain = grains.GetGrain<IConversationGrain>(conversation);
+        var result = await idempotent.InvokeAsync("Send",
+            ct => grain.PostAsync(by, "", clientId, Models.EntryRequest.Delete(request.Seq), ct), context.CancellationToken);
+        return new SendMessageResponse { Message = result.Message.ToProto(), Duplicate = result.Duplicate };
+    }
+
+    public override async Task<GetHistoryResponse> SearchMessages(SearchMessagesRequest request, ServerCallContext context)
+    {
+        var conversation = Require.Conversation(request.Conversation);
+        var by = Require.ActingUser(request.AsUser);
+        if (request.Limit < 0)
+            throw Require.Invalid("limit", "must be 1-100 (0 means 20)");
+        await Accounts.RequireEnabledAsync(grains, by);
+
+        var found = await grains.GetGrain<IConversationGrain>(conversation)
+            .SearchAsync(by, request.Query, request.HasBefore ? request.Before : null, request.Limit == 0 ? 20 : request.Limit);
+        var response = new GetHistoryResponse();
+        response.Messages.AddRange(found.Select(m => m.ToProto()));
+        return response;
     }
 
     public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context)

@@ -26,16 +26,28 @@ public static class ProtoMapping
         Id = s.Id, Kind = s.Kind.ToProto(), Title = s.Title ?? "", LastSeq = s.LastSeq, ReadSeq = s.ReadSeq,
     };
 
-    public static Message ToProto(this Models.MessageRecord m) => new()
+    public static Message ToProto(this Models.MessageRecord m)
     {
-        Conversation = m.Conversation,
-        Seq = m.Seq,
-        ClientMessageId = m.Id,
-        FromUser = m.From,
-        Device = m.Device,
-        Body = m.Body,
-        Timestamp = Timestamp.FromDateTimeOffset(m.Timestamp),
-    };
+        var message = new Message
+        {
+            Conversation = m.Conversation,
+            Seq = m.Seq,
+            ClientMessageId = m.Id,
+            FromUser = m.From,
+            Device = m.Device,
+            Body = m.Body,
+            Timestamp = Timestamp.FromDateTimeOffset(m.Timestamp),
+            Kind = m.Kind ?? "",
+            Target = m.Target ?? 0,
+            ReplyTo = m.ReplyTo ?? 0,
+            Edited = m.EditedAt is { } edited ? Timestamp.FromDateTimeOffset(edited) : null,
+            Deleted = m.Deleted,
+        };
+        message.Mentions.AddRange(m.Mentions ?? []);
+        message.Reactions.AddRange((m.Reactions ?? new Dictionary<string, IReadOnlyList<string>>())
+            .Select(r => new Reaction { Emoji = r.Key, Users = { r.Value } }));
+        return message;
+    }
 
     public static UserPresence ToProto(this Models.PresenceInfo p)
     {

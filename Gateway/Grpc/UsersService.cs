@@ -52,6 +52,15 @@ public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOpt
         };
     }
 
+    public override async Task<PurgeUserResponse> PurgeUser(PurgeUserRequest request, ServerCallContext context)
+    {
+        var user = Require.User(request.User, "user");
+        if (user == Ids.SystemUser)
+            throw Require.Invalid("user", "the system sender is not an account");
+        await Grain(user).EraseAsync();
+        return new PurgeUserResponse();
+    }
+
     private async Task<User> SetDisabledAsync(string user, bool disabled)
     {
         await Grain(user).SetDisabledAsync(disabled);

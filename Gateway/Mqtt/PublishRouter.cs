@@ -60,10 +60,11 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         switch (parts)
         {
             case ["c", var conv, "m"]:
-                var (grain, id, body) = (Conversation(conv), RequireString(payload, "id"), RequireString(payload, "body"));
-                var attachments = await AttachmentsAsync(c, conv, payload, e.CancellationToken);
+                var (grain, id, entry) = (Conversation(conv), RequireString(payload, "id"), Entry(payload));
+                if (await AttachmentsAsync(c, conv, payload, e.CancellationToken) is { } attachments)
+                    entry = entry.Kind is null ? entry with { Attachments = attachments } : throw WireErrors.BadPayload("only a message carries attachments");
                 // The call a client waits on, and repeating it is safe (same id): deadlines and retries, not 30 s.
-                var result = await idempotent.InvokeAsync("Send", ct => grain.SendAsync(c.User, c.Device, id, body, attachments, ct), e.CancellationToken);
+                var result = await idempotent.InvokeAsync("Send", ct => grain.PostAsync(c.User, c.Device, id, entry, ct), e.CancellationToken);
                 // MQTT 5 PUBACKs carry the seq and time; only 3.1.1 clients need a "sent" event (another publish to ack).
                 e.Response.UserProperties = [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())];
                 if (!c.IsMqtt5)
@@ -115,6 +116,17 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             await attachmentStore.LinkAsync(a.Id, conv, ct);
         return list.Count > 0 ? list : null;
     }
+
+    /// <summary>A publish on <c>c/{conv}/m</c>: a message, or another entry of the log (docs/protocol.md §16).</summary>
+    private static EntryRequest Entry(JsonObject p) => OptionalString(p, "kind") switch
+    {
+        null or "message" => EntryRequest.Message(RequireString(p, "body"), OptionalLong(p, "replyTo"), OptionalStrings(p, "mentions")),
+        EntryKinds.Edit => new(EntryKinds.Edit, RequireString(p, "body"), RequireLong(p, "target"), Mentions: OptionalStrings(p, "mentions")),
+        EntryKinds.Delete => EntryRequest.Delete(RequireLong(p, "target")),
+        EntryKinds.React => new(EntryKinds.React, RequireString(p, "emoji"), RequireLong(p, "target")),
+        EntryKinds.Unreact => new(EntryKinds.Unreact, RequireString(p, "emoji"), RequireLong(p, "target")),
+        _ => throw WireErrors.BadPayload("'kind' must be message, edit, delete, react or unreact"),
+    };
 
     /// <summary>The kind of a publish, as metrics tag it.</summary>
     private static string KindOf(string topic) => topic switch
@@ -168,6 +180,20 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
 
     internal static string? OptionalString(JsonObject o, string name) =>
         o[name] is null ? null : RequireString(o, name);
+
+    internal static long? OptionalLong(JsonObject o, string name) => o[name] is null ? null : RequireLong(o, name);
+
+    private const int MaxListItems = 100;
+
+    /// <summary>An optional array of at most 100 strings (user ids).</summary>
+    internal static List<string>? OptionalStrings(JsonObject o, string name)
+    {
+        if (o[name] is null)
+            return null;
+        if (o[name] is not JsonArray array || array.Count > MaxListItems)
+            throw WireErrors.BadPayload($"'{name}' must be an array of at most {MaxListItems} strings");
+        return array.Select(n => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw WireErrors.BadPayload($"'{name}' must hold strings")).ToList();
+    }
 
     internal static long RequireLong(JsonObject o, string name) =>
         o[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : throw WireErrors.BadPayload($"'{name}' must be an integer");

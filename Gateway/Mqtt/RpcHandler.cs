@@ -69,6 +69,29 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 var query = new HistoryQuery(OptionalLong(a, "before"), OptionalLong(a, "after"), (int)(OptionalLong(a, "limit") ?? 50));
                 var page = await Conv(a).HistoryAsync(c.User, query);
                 return new JsonObject { ["messages"] = new JsonArray(page.Select(m => (JsonNode)Wire.Message(m)).ToArray()) };
+            case "history.search":
+                var found = await Conv(a).SearchAsync(c.User, PublishRouter.RequireString(a, "q"), OptionalLong(a, "before"),
+                    (int)Math.Clamp(OptionalLong(a, "limit") ?? 20, 1, 100));
+                return new JsonObject { ["messages"] = new JsonArray(found.Select(m => (JsonNode)Wire.Message(m)).ToArray()) };
+            case "account.erase":
+                // The password again, as for any act that cannot be undone: a stolen session alone must not erase.
+                if (!await me.VerifyPasswordAsync(PublishRouter.RequireString(a, "password")))
+                    throw new ImException(ErrorCodes.Forbidden, "wrong password");
+                await me.EraseAsync();
+                return null;
+            case "sync.delta":
+                var delta = await me.SyncDeltaAsync(SyncToken.Parse(PublishRouter.OptionalString(a, "token")));
+                return new JsonObject
+                {
+                    ["conversations"] = new JsonArray(delta.Changed.Select(d =>
+                    {
+                        var o = Wire.Conversation(d.Info);
+                        o["reads"] = new JsonObject(d.ReadMarks.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value)));
+                        return (JsonNode)o;
+                    }).ToArray()),
+                    ["removed"] = new JsonArray(delta.Removed.Select(c => (JsonNode)c).ToArray()),
+                    ["token"] = SyncToken.Of(delta.At),
+                };
             case "sync":
                 var pending = await grains.GetGrain<IDeviceGrain>(c.ClientId).SyncAsync(
                     (int)Math.Clamp(OptionalLong(a, "limit") ?? 100, 1, 500), PublishRouter.OptionalString(a, "next"));

@@ -9,17 +9,8 @@ public static class Wire
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static JsonObject Message(MessageRecord m) => new()
-    {
-        ["conv"] = m.Conversation,
-        ["seq"] = m.Seq,
-        ["id"] = m.Id,
-        ["from"] = m.From,
-        ["dev"] = m.Device,
-        ["body"] = m.Body,
-        ["ts"] = m.Timestamp.ToUnixTimeMilliseconds(),
-        ["attachments"] = m.Attachments is { Count: > 0 } a ? new JsonArray(a.Select(x => (JsonNode)Attachment(x)).ToArray()) : null,
-    };
+    /// <summary>A message or other log entry as history and sync return it (the payload of <see cref="MessageBytes"/>).</summary>
+    public static JsonObject Message(MessageRecord m) => JsonNode.Parse(MessageBytes(m))!.AsObject();
 
     /// <summary>An attachment as the upload answers it and as messages carry it; no width/height when unknown.</summary>
     public static JsonObject Attachment(AttachmentInfo a) => new()
@@ -31,7 +22,8 @@ public static class Wire
     // Orleans passes it on uncopied within a process): its payload is written once, however many get it.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MessageRecord, byte[]> MessagePayloads = new();
 
-    /// <summary>The payload of <see cref="Message"/>, written directly and once per message.</summary>
+    /// <summary>The payload of a message or entry on <c>u/{me}/m</c> (docs/protocol.md §5, §16), written directly and
+    /// once per message. Fields without a value are left out.</summary>
     public static byte[] MessageBytes(MessageRecord m) => MessagePayloads.GetValue(m, static m =>
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128 + m.Body.Length);
@@ -43,8 +35,40 @@ public static class Wire
             w.WriteString("id", m.Id);
             w.WriteString("from", m.From);
             w.WriteString("dev", m.Device);
-            w.WriteString("body", m.Body);
+            if (m.Kind is EntryKinds.React or EntryKinds.Unreact)
+                w.WriteString("emoji", m.Body);
+            else
+                w.WriteString("body", m.Body);
             w.WriteNumber("ts", m.Timestamp.ToUnixTimeMilliseconds());
+            if (m.Kind is not null)
+                w.WriteString("kind", m.Kind);
+            if (m.Target is { } target)
+                w.WriteNumber("target", target);
+            if (m.ReplyTo is { } replyTo)
+                w.WriteNumber("replyTo", replyTo);
+            if (m.Mentions is { Count: > 0 } mentions)
+            {
+                w.WriteStartArray("mentions");
+                foreach (var user in mentions)
+                    w.WriteStringValue(user);
+                w.WriteEndArray();
+            }
+            if (m.EditedAt is { } edited)
+                w.WriteNumber("edited", edited.ToUnixTimeMilliseconds());
+            if (m.Deleted)
+                w.WriteBoolean("deleted", true);
+            if (m.Reactions is { Count: > 0 } reactions)
+            {
+                w.WriteStartObject("reactions");
+                foreach (var (emoji, users) in reactions)
+                {
+                    w.WriteStartArray(emoji);
+                    foreach (var user in users)
+                        w.WriteStringValue(user);
+                    w.WriteEndArray();
+                }
+                w.WriteEndObject();
+            }
             if (m.Attachments is { Count: > 0 } attachments)
             {
                 w.WritePropertyName("attachments");

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Grains.Conversations;
 
-public sealed class ConversationGrain(
+public sealed partial class ConversationGrain(
     [PersistentState("conversation", GrainStorage.Name)] IPersistentState<ConversationState> state,
     IMessageStore store,
     IOptions<ChatLimits> limitOptions,
@@ -80,7 +80,7 @@ public sealed class ConversationGrain(
         await JoinAsync([a, b], 0, by);
         S.Created = true;
         S.Kind = ConversationKind.Direct;
-        S.CreatedAt = DateTimeOffset.UtcNow;
+        S.CreatedAt = S.ChangedAt = DateTimeOffset.UtcNow;
         S.Members[a] = MemberRole.Member;
         S.Members[b] = MemberRole.Member;
         await state.WriteStateAsync();
@@ -108,7 +108,7 @@ public sealed class ConversationGrain(
         S.Created = true;
         S.Kind = ConversationKind.Group;
         S.Title = title;
-        S.CreatedAt = DateTimeOffset.UtcNow;
+        S.CreatedAt = S.ChangedAt = DateTimeOffset.UtcNow;
         foreach (var m in all)
             S.Members[m] = m == owner ? MemberRole.Owner : MemberRole.Member;
         await state.WriteStateAsync();
@@ -127,6 +127,17 @@ public sealed class ConversationGrain(
         Task.FromResult(S.Created && S.Members.ContainsKey(user)
             ? new ConversationSummary(Id, S.Kind, S.Title, _lastSeq ?? 0, S.ReadMarks.GetValueOrDefault(user))
             : null);
+
+    public Task<ConversationDelta?> GetDeltaAsync(string user, DateTimeOffset? since)
+    {
+        if (!S.Created || !S.Members.ContainsKey(user) || (since is { } t && S.ChangedAt <= t))
+            return Task.FromResult<ConversationDelta?>(null);
+        // Everyone's marks where read events go to everyone; in bigger groups the user's own (its other devices').
+        var marks = S.Members.Count <= _limits.MaxGroupForReadEvents
+            ? new Dictionary<string, long>(S.ReadMarks)
+            : S.ReadMarks.Where(m => m.Key == user).ToDictionary();
+        return Task.FromResult<ConversationDelta?>(new ConversationDelta(Info(), marks));
+    }
 
     public Task<long?> GetJoinPointAsync(string user) =>
         Task.FromResult(S.Created && S.Members.ContainsKey(user) ? S.JoinedAt.GetValueOrDefault(user) : (long?)null);
@@ -155,6 +166,7 @@ public sealed class ConversationGrain(
             S.Members[u] = MemberRole.Member;
             S.JoinedAt[u] = joinedAt;
         }
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
         if (_routes is not null)
             await WatchAsync(added);
@@ -214,27 +226,37 @@ public sealed class ConversationGrain(
                 S.Members[owner] = MemberRole.Admin;
         }
         S.Members[user] = role;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
         return Info();
     }
 
+    public Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
+        IReadOnlyList<AttachmentInfo>? attachments = null, CancellationToken cancellationToken = default) =>
+        PostAsync(from, device, clientMessageId, EntryRequest.Message(body, attachments: attachments), cancellationToken);
+
     // The token only lets a caller that gave up drop the call while it waits in this grain's queue: once running, a
-    // send finishes, so its outcome is known here (a retry with the same id then finds it).
-    public async Task<SendResult> SendAsync(string from, string device, string clientMessageId, string body,
-        IReadOnlyList<AttachmentInfo>? attachments = null, CancellationToken cancellationToken = default)
+    // post finishes, so its outcome is known here (a retry with the same id then finds it).
+    public async Task<SendResult> PostAsync(string from, string device, string clientMessageId, EntryRequest entry,
+        CancellationToken cancellationToken = default)
     {
         RequireCreated();
         if (from != Ids.SystemUser)
             RequireMember(from);
         if (string.IsNullOrEmpty(clientMessageId) || clientMessageId.Length > _limits.MaxClientIdLength)
             throw new ImException(ErrorCodes.BadPayload, $"a message needs an id of 1-{_limits.MaxClientIdLength} characters");
-        if (body is null)
+        if (entry?.Body is null)
             throw new ImException(ErrorCodes.BadPayload, "a message needs a body");
-        if (body.Length > _limits.MaxBodyLength)
+        if (!EntryKinds.IsClientKind(entry.Kind))
+            throw new ImException(ErrorCodes.BadRequest, $"'{entry.Kind}' is not a kind of entry a client may send");
+        if (entry.Body.Length > _limits.MaxBodyLength)
             throw new ImException(ErrorCodes.LimitExceeded, $"message body is limited to {_limits.MaxBodyLength} characters");
-        if (attachments is { Count: var n } && n > _limits.MaxAttachmentsPerMessage)
+        if (entry.Attachments is { Count: var n } && n > _limits.MaxAttachmentsPerMessage)
             throw new ImException(ErrorCodes.LimitExceeded, $"a message carries at most {_limits.MaxAttachmentsPerMessage} attachments");
-        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0)
+        if (entry.Attachments is { Count: > 0 } && entry.Kind is not null)
+            throw new ImException(ErrorCodes.BadRequest, "only a message carries attachments");
+        // A blocked pair can still take back what it said (delete), but say nothing new.
+        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0 && entry.Kind != EntryKinds.Delete)
             throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
         // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
         // checked too: once per sender and activation, not per message (that would add a grain call to the hot
@@ -250,12 +272,24 @@ public sealed class ConversationGrain(
         // dedup window with it, so a retry finds the message if that append did commit.
         var last = await LastSeqAsync();
         if (_recent.Find(from, clientMessageId) is { } storedSeq)
-            return new SendResult((await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0], Duplicate: true);
+        {
+            var stored = (await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0];
+            await RefoldAsync(stored);
+            return new SendResult(stored, Duplicate: true);
+        }
 
-        var seq = last + 1;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var message = new MessageRecord(Id, seq, clientMessageId, from, device ?? "", body, now,
-            attachments is { Count: > 0 } ? attachments : null);
+        var draft = new MessageRecord(Id, last + 1, clientMessageId, from, device ?? "", entry.Body, now,
+            Attachments: entry.Attachments is { Count: > 0 } ? entry.Attachments : null);
+        var (record, fold) = await CheckAsync(draft, entry);
+        await AppendAsync(record);
+        await FoldAsync(fold);
+        return new SendResult(record, Duplicate: false);
+    }
+
+    /// <summary>Stores an entry and hands it to the members' devices: the one path of everything in the log.</summary>
+    private async Task AppendAsync(MessageRecord message)
+    {
         try
         {
             await store.AppendAsync(message);
@@ -263,13 +297,12 @@ public sealed class ConversationGrain(
         catch (Exception ex)
         {
             _lastSeq = null;
-            log.LogError(ex, "Append of {Conversation}#{Seq} failed", Id, seq);
+            log.LogError(ex, "Append of {Conversation}#{Seq} failed", Id, message.Seq);
             throw new ImException(ErrorCodes.Unavailable, "the message store is unavailable; retry with the same id");
         }
-        _lastSeq = seq;
+        _lastSeq = message.Seq;
         _recent.Add(message);
         await FanOutAsync(message);
-        return new SendResult(message, Duplicate: false);
     }
 
     public async Task SetRetentionAsync(string by, int? days)
@@ -308,6 +341,7 @@ public sealed class ConversationGrain(
         if (seq <= S.ReadMarks.GetValueOrDefault(user))
             return;
         S.ReadMarks[user] = seq;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         ReadMarkWrite.Changed();
         // In a big group, telling every member of every mark is quadratic: there only the reader's other
         // devices hear of it, and members ask for the marks (conv.reads) when they want them.
@@ -410,6 +444,7 @@ public sealed class ConversationGrain(
                 _ = User(u).UnwatchAsync(Id);
         }
         _byGateway = null;
+        S.ChangedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
     }
 
@@ -445,7 +480,8 @@ public sealed class ConversationGrain(
         await EnsureRoutesAsync();
         foreach (var (gateway, users) in ByGateway())
             _ = gateway.DeliverAsync(message, users);
-        if (!PushHooks.Enabled(ServiceProvider))
+        // Only messages alert: an edit, a reaction or a delete is no news to wake a phone for.
+        if (message.Kind is not null || !PushHooks.Enabled(ServiceProvider))
             return;
         foreach (var (member, route) in _routes!)
         {

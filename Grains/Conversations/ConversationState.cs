@@ -27,4 +27,7 @@ public sealed class ConversationState
     /// <summary>Days messages are kept here, or null for the server-wide <c>Limits:RetentionDays</c>. The message store
     /// keeps a copy, which its retention sweep reads.</summary>
     [Id(8)] public int? RetentionDays { get; set; }
+
+    /// <summary>When members, roles or read marks last changed: what <c>sync.delta</c> compares a device's token with.</summary>
+    [Id(9)] public DateTimeOffset ChangedAt { get; set; }
 }

@@ -26,8 +26,10 @@ public sealed class DeviceGrain(
     /// <summary>A gateway that stops touching its connections for this long is taken for dead.</summary>
     internal static readonly TimeSpan ConnectionLease = TimeSpan.FromMinutes(3);
 
-    /// <summary>Cursor writes are batched: losing the last second of acks only means a duplicate delivery.</summary>
-    private static readonly TimeSpan CursorFlushDelay = TimeSpan.FromSeconds(1);
+    /// <summary>Cursor writes are batched: each is a grain-state write (a transaction on the grain store, with its own
+    /// sync to disk), which a busy device would otherwise make every second. A silo crash loses at most this much of
+    /// the acks, which only means those messages are delivered again; a graceful stop writes them.</summary>
+    private static readonly TimeSpan CursorFlushDelay = TimeSpan.FromSeconds(5);
 
     private IGatewayObserver? _gateway;
     private string? _connectionId;

@@ -12,8 +12,16 @@ internal static class WireSize
     /// <summary>No message takes fewer bytes than this.</summary>
     public const int Minimum = Overhead;
 
+    // The optional fields of an entry (docs/protocol.md §16): names, numbers, separators.
+    private const int EntryOverhead = 120;
+
     public static int Of(MessageRecord m) =>
-        Overhead + Of(m.Conversation) + Of(m.Id) + Of(m.From) + Of(m.Device) + Of(m.Body);
+        Overhead + Of(m.Conversation) + Of(m.Id) + Of(m.From) + Of(m.Device) + Of(m.Body)
+        + (m.Kind is null && m.ReplyTo is null && m.Mentions is null && m.EditedAt is null && !m.Deleted && m.Reactions is null
+            ? 0
+            : EntryOverhead + Of(m.Kind ?? "")
+              + (m.Mentions?.Sum(u => Of(u) + 3) ?? 0)
+              + (m.Reactions?.Sum(r => Of(r.Key) + 5 + r.Value.Sum(u => Of(u) + 3)) ?? 0));
 
     private static int Of(string s)
     {

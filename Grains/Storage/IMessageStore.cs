@@ -13,7 +13,9 @@ public sealed record ExpiredAttachment(string Conversation, string AttachmentId)
 public sealed record RetentionRun(int Messages, IReadOnlyList<ExpiredAttachment> Attachments);
 
 /// <summary>The append-only message log, keyed (conversation, seq). History, offline delivery and
-/// multi-device sync all read it; only retention (<see cref="DeleteExpiredAsync"/>) removes messages.</summary>
+/// multi-device sync all read it. Entries are never reordered; a message row is updated only to fold an entry onto it
+/// (the latest text after an edit, a tombstone after a delete or erasure, its reactions), so that the text it had before
+/// is no longer stored; only retention (<see cref="DeleteExpiredAsync"/>) removes messages.</summary>
 public interface IMessageStore : IAsyncDisposable
 {
     /// <summary>Counts of group-commit batches, for metrics and the benchmark.</summary>
@@ -33,6 +35,23 @@ public interface IMessageStore : IAsyncDisposable
 
     /// <summary>The <paramref name="limit"/> newest messages with seq &lt; <paramref name="beforeSeq"/>, returned oldest first.</summary>
     Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default);
+
+    /// <summary>Overwrites message <paramref name="seq"/> and every edit entry that targets it: the latest text and
+    /// mentions after an edit (<paramref name="editedAt"/> set on the message), or a tombstone (<paramref name="deleted"/>:
+    /// empty body, no mentions, no reactions).</summary>
+    Task RewriteAsync(string conversation, long seq, string body, IReadOnlyList<string>? mentions, DateTimeOffset? editedAt,
+        bool deleted, CancellationToken ct = default);
+
+    /// <summary>Replaces the reactions of message <paramref name="seq"/>.</summary>
+    Task SetReactionsAsync(string conversation, long seq, IReadOnlyDictionary<string, IReadOnlyList<string>>? reactions,
+        CancellationToken ct = default);
+
+    /// <summary>Makes every message and edit entry of <paramref name="sender"/> in a conversation a tombstone; returns how many rows changed.</summary>
+    Task<int> EraseSenderAsync(string conversation, string sender, CancellationToken ct = default);
+
+    /// <summary>Up to <paramref name="limit"/> messages (not deleted, not other entries) of a conversation with seq &lt;
+    /// <paramref name="beforeSeq"/> whose text holds every word of <paramref name="text"/>, newest first.</summary>
+    Task<IReadOnlyList<MessageRecord>> SearchAsync(string conversation, string text, long beforeSeq, int limit, CancellationToken ct = default);
 
     /// <summary>The highest feed position so far, 0 when the store is empty.</summary>
     Task<long> GetHeadPositionAsync(CancellationToken ct = default);

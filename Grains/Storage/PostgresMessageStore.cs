@@ -9,7 +9,8 @@ namespace ImOrleans.Grains.Storage;
 /// Each silo runs its own group-commit loop; a batch is one multi-row INSERT in one transaction.</summary>
 public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
 {
-    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at, attachments";
+    private const string InsertColumns = "conversation_id, seq, client_id, sender, device, body, created_at, kind, target, reply_to, mentions, attachments";
+    private const string Columns = InsertColumns + ", edited_at, deleted, reactions";
     private const int Partitions = 8;
 
     // Each entry is one schema version; new versions are appended, never edited.
@@ -37,6 +38,22 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         """
         CREATE TABLE im_conversation_retention (conversation_id text PRIMARY KEY, days int NOT NULL);
         CREATE INDEX im_messages_created ON im_messages (created_at);
+        """,
+        // Log entries (edits, deletes, reactions, replies, mentions: docs/protocol.md §16) and search. The search
+        // vector is generated from the row, so an edit or a delete keeps the index right by itself; it is empty for
+        // entries other than messages and for tombstones. 'simple': words as written, no stemming, any language.
+        """
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS kind text;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS target bigint;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS reply_to bigint;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS mentions text;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS edited_at timestamptz;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS deleted boolean NOT NULL DEFAULT false;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS reactions text;
+        ALTER TABLE im_messages ADD COLUMN IF NOT EXISTS search tsvector
+            GENERATED ALWAYS AS (CASE WHEN kind IS NULL AND NOT deleted THEN to_tsvector('simple'::regconfig, body) END) STORED;
+        CREATE INDEX IF NOT EXISTS im_messages_search ON im_messages USING gin (search);
+        CREATE INDEX IF NOT EXISTS im_messages_target ON im_messages (conversation_id, target) WHERE target IS NOT NULL;
         """,
     ];
 
@@ -104,7 +121,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         await using (var lockCmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({FeedOrderLock});", conn, tx))
             await lockCmd.ExecuteNonQueryAsync(ct);
         await using var cmd = new NpgsqlCommand(
-            $"INSERT INTO im_messages ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) ORDER BY 1, 2;", conn, tx);
+            $"INSERT INTO im_messages ({InsertColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ORDER BY 1, 2;", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Conversation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Seq).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -112,6 +129,10 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Device).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Body).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Timestamp.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Kind).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Target).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.ReplyTo).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => StoredJson.Mentions(m.Mentions)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => AttachmentsJson.Write(m.Attachments)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         await cmd.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
@@ -138,6 +159,60 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
             $"SELECT position, {Columns} FROM im_messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3;",
             [conversation, beforeSeq, limit], ct);
         return rows.Select(r => r.Message).Reverse().ToList();
+    }
+
+    public async Task RewriteAsync(string conversation, long seq, string body, IReadOnlyList<string>? mentions, DateTimeOffset? editedAt,
+        bool deleted, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand("""
+            UPDATE im_messages SET body = $3, mentions = $4, deleted = $6,
+                edited_at = CASE WHEN seq = $2 THEN COALESCE($5, edited_at) ELSE edited_at END,
+                reactions = CASE WHEN $6 THEN NULL ELSE reactions END,
+                attachments = CASE WHEN $6 THEN NULL ELSE attachments END
+            WHERE conversation_id = $1 AND (seq = $2 OR (target = $2 AND kind = 'edit'));
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = seq });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = body });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)StoredJson.Mentions(mentions) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)editedAt?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = deleted });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task SetReactionsAsync(string conversation, long seq, IReadOnlyDictionary<string, IReadOnlyList<string>>? reactions,
+        CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand("UPDATE im_messages SET reactions = $3 WHERE conversation_id = $1 AND seq = $2;");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = seq });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)StoredJson.Reactions(reactions) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> EraseSenderAsync(string conversation, string sender, CancellationToken ct = default)
+    {
+        await using var cmd = _db.CreateCommand("""
+            UPDATE im_messages SET body = '', mentions = NULL, reactions = NULL, attachments = NULL, deleted = true
+            WHERE conversation_id = $1 AND sender = $2 AND (kind IS NULL OR kind = 'edit') AND NOT deleted;
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = sender });
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> SearchAsync(string conversation, string text, long beforeSeq, int limit, CancellationToken ct = default)
+    {
+        if (StoredJson.Words(text).Length == 0)
+            return [];
+        var rows = await QueryAsync(
+            $"""
+            SELECT position, {Columns} FROM im_messages
+            WHERE conversation_id = $1 AND search @@ plainto_tsquery('simple'::regconfig, $2) AND seq < $3
+            ORDER BY seq DESC LIMIT $4;
+            """,
+            [conversation, text, beforeSeq, limit], ct);
+        return rows.Select(r => r.Message).ToList();
     }
 
     public async Task<long> GetHeadPositionAsync(CancellationToken ct = default)
@@ -236,7 +311,14 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
             list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
                 r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
                 new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero),
-                r.IsDBNull(8) ? null : AttachmentsJson.Read(r.GetString(8)))));
+                Kind: r.IsDBNull(8) ? null : r.GetString(8),
+                Target: r.IsDBNull(9) ? null : r.GetInt64(9),
+                ReplyTo: r.IsDBNull(10) ? null : r.GetInt64(10),
+                Mentions: StoredJson.Mentions(r.IsDBNull(11) ? null : r.GetString(11)),
+                Attachments: r.IsDBNull(12) ? null : AttachmentsJson.Read(r.GetString(12)),
+                EditedAt: r.IsDBNull(13) ? null : new DateTimeOffset(r.GetDateTime(13), TimeSpan.Zero),
+                Deleted: r.GetBoolean(14),
+                Reactions: StoredJson.Reactions(r.IsDBNull(15) ? null : r.GetString(15)))));
         }
         return list;
     }

@@ -8,7 +8,8 @@ namespace ImOrleans.Grains.Storage;
 /// and any number of pooled readers, which WAL lets run while a commit is in progress.</summary>
 public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
 {
-    private const string Columns = "conversation_id, seq, client_id, sender, device, body, created_at, attachments";
+    private const string InsertColumns = "conversation_id, seq, client_id, sender, device, body, created_at, kind, target, reply_to, mentions, attachments";
+    private const string Columns = InsertColumns + ", edited_at, deleted, reactions";
 
     // Each entry is one schema version; new versions are appended, never edited.
     private static readonly string[] Migrations =
@@ -32,6 +33,31 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         """
         CREATE TABLE conversation_retention (conversation_id TEXT PRIMARY KEY, days INTEGER NOT NULL);
         CREATE INDEX messages_created ON messages (created_at);
+        """,
+        // Log entries (edits, deletes, reactions, replies, mentions: docs/protocol.md §16) and search. The full-text
+        // index holds live messages only: triggers take a message out when it is edited (its new text goes in),
+        // deleted or removed, so neither a deleted nor a replaced text can be found.
+        """
+        ALTER TABLE messages ADD COLUMN kind TEXT;
+        ALTER TABLE messages ADD COLUMN target INTEGER;
+        ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+        ALTER TABLE messages ADD COLUMN mentions TEXT;
+        ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+        ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN reactions TEXT;
+        CREATE INDEX messages_target ON messages (conversation_id, target) WHERE target IS NOT NULL;
+        CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='position');
+        INSERT INTO messages_fts (rowid, body) SELECT position, body FROM messages;
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.kind IS NULL AND new.deleted = 0 BEGIN
+            INSERT INTO messages_fts (rowid, body) VALUES (new.position, new.body);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, body) SELECT 'delete', old.position, old.body WHERE old.kind IS NULL AND old.deleted = 0;
+            INSERT INTO messages_fts (rowid, body) SELECT new.position, new.body WHERE new.kind IS NULL AND new.deleted = 0;
+        END;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.kind IS NULL AND old.deleted = 0 BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.position, old.body);
+        END;
         """,
     ];
 
@@ -75,13 +101,16 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         _writeConnection ??= await OpenAsync(ct);
         await using var tx = _writeConnection.BeginTransaction();
         await using var cmd = _writeConnection.CreateCommand();
-        cmd.CommandText = $"INSERT INTO messages ({Columns}) VALUES ($c, $s, $i, $f, $d, $b, $t, $a);";
+        cmd.CommandText = $"INSERT INTO messages ({InsertColumns}) VALUES ($c, $s, $i, $f, $d, $b, $t, $k, $g, $r, $m, $a);";
         var p = new[]
         {
             cmd.Parameters.Add("$c", SqliteType.Text), cmd.Parameters.Add("$s", SqliteType.Integer),
             cmd.Parameters.Add("$i", SqliteType.Text), cmd.Parameters.Add("$f", SqliteType.Text),
             cmd.Parameters.Add("$d", SqliteType.Text), cmd.Parameters.Add("$b", SqliteType.Text),
-            cmd.Parameters.Add("$t", SqliteType.Integer), cmd.Parameters.Add("$a", SqliteType.Text),
+            cmd.Parameters.Add("$t", SqliteType.Integer), cmd.Parameters.Add("$k", SqliteType.Text),
+            cmd.Parameters.Add("$g", SqliteType.Integer), cmd.Parameters.Add("$r", SqliteType.Integer),
+            cmd.Parameters.Add("$m", SqliteType.Text),
+            cmd.Parameters.Add("$a", SqliteType.Text),
         };
         foreach (var m in batch)
         {
@@ -92,7 +121,11 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             p[4].Value = m.Device;
             p[5].Value = m.Body;
             p[6].Value = m.Timestamp.ToUnixTimeMilliseconds();
-            p[7].Value = (object?)AttachmentsJson.Write(m.Attachments) ?? DBNull.Value;
+            p[7].Value = (object?)m.Kind ?? DBNull.Value;
+            p[8].Value = (object?)m.Target ?? DBNull.Value;
+            p[9].Value = (object?)m.ReplyTo ?? DBNull.Value;
+            p[10].Value = (object?)StoredJson.Mentions(m.Mentions) ?? DBNull.Value;
+            p[11].Value = (object?)AttachmentsJson.Write(m.Attachments) ?? DBNull.Value;
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
@@ -121,6 +154,70 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             $"SELECT position, {Columns} FROM messages WHERE conversation_id = $c AND seq < $s ORDER BY seq DESC LIMIT $n;",
             [("$c", conversation), ("$s", beforeSeq), ("$n", limit)], ct);
         return rows.Select(r => r.Message).Reverse().ToList();
+    }
+
+    public async Task RewriteAsync(string conversation, long seq, string body, IReadOnlyList<string>? mentions, DateTimeOffset? editedAt,
+        bool deleted, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = conn.BeginTransaction();
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = """
+            UPDATE messages SET body = $b, mentions = $m, deleted = $x,
+                edited_at = CASE WHEN seq = $s THEN COALESCE($e, edited_at) ELSE edited_at END,
+                reactions = CASE WHEN $x = 1 THEN NULL ELSE reactions END,
+                attachments = CASE WHEN $x = 1 THEN NULL ELSE attachments END
+            WHERE conversation_id = $c AND (seq = $s OR (target = $s AND kind = 'edit'));
+            """;
+        cmd.Parameters.AddWithValue("$c", conversation);
+        cmd.Parameters.AddWithValue("$s", seq);
+        cmd.Parameters.AddWithValue("$b", body);
+        cmd.Parameters.AddWithValue("$m", (object?)StoredJson.Mentions(mentions) ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$e", (object?)editedAt?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$x", deleted ? 1 : 0);
+        await cmd.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task SetReactionsAsync(string conversation, long seq, IReadOnlyDictionary<string, IReadOnlyList<string>>? reactions,
+        CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "UPDATE messages SET reactions = $r WHERE conversation_id = $c AND seq = $s;";
+        cmd.Parameters.AddWithValue("$c", conversation);
+        cmd.Parameters.AddWithValue("$s", seq);
+        cmd.Parameters.AddWithValue("$r", (object?)StoredJson.Reactions(reactions) ?? DBNull.Value);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> EraseSenderAsync(string conversation, string sender, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = """
+            UPDATE messages SET body = '', mentions = NULL, reactions = NULL, attachments = NULL, deleted = 1
+            WHERE conversation_id = $c AND sender = $f AND (kind IS NULL OR kind = 'edit') AND deleted = 0;
+            """;
+        cmd.Parameters.AddWithValue("$c", conversation);
+        cmd.Parameters.AddWithValue("$f", sender);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> SearchAsync(string conversation, string text, long beforeSeq, int limit, CancellationToken ct = default)
+    {
+        var query = StoredJson.Fts5Query(text);
+        if (query.Length == 0)
+            return [];
+        var rows = await QueryAsync(
+            $"""
+            SELECT m.position, {string.Join(", ", Columns.Split(", ").Select(c => "m." + c))}
+            FROM messages_fts JOIN messages m ON m.position = messages_fts.rowid
+            WHERE messages_fts MATCH $q AND m.conversation_id = $c AND m.seq < $s AND m.kind IS NULL AND m.deleted = 0
+            ORDER BY m.seq DESC LIMIT $n;
+            """,
+            [("$q", query), ("$c", conversation), ("$s", beforeSeq), ("$n", limit)], ct);
+        return rows.Select(r => r.Message).ToList();
     }
 
     public async Task<long> GetHeadPositionAsync(CancellationToken ct = default)
@@ -223,7 +320,14 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             list.Add(new FeedEntry(r.GetInt64(0), new MessageRecord(
                 r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
-                r.IsDBNull(8) ? null : AttachmentsJson.Read(r.GetString(8)))));
+                Kind: r.IsDBNull(8) ? null : r.GetString(8),
+                Target: r.IsDBNull(9) ? null : r.GetInt64(9),
+                ReplyTo: r.IsDBNull(10) ? null : r.GetInt64(10),
+                Mentions: StoredJson.Mentions(r.IsDBNull(11) ? null : r.GetString(11)),
+                Attachments: r.IsDBNull(12) ? null : AttachmentsJson.Read(r.GetString(12)),
+                EditedAt: r.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(13)),
+                Deleted: r.GetInt64(14) != 0,
+                Reactions: StoredJson.Reactions(r.IsDBNull(15) ? null : r.GetString(15)))));
         }
         return list;
     }

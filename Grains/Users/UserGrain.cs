@@ -35,7 +35,7 @@ public sealed class UserGrain(
         Ids.RequireUser(UserId);
         if (UserId == Ids.SystemUser)
             throw new ImException(ErrorCodes.InvalidId, $"'{Ids.SystemUser}' is reserved");
-        if (S.Created)
+        if (S.Created || S.Erased)
             throw new ImException(ErrorCodes.AlreadyExists, $"user '{UserId}' already exists");
         RequireStrong(password);
         S.Created = true;
@@ -79,6 +79,25 @@ public sealed class UserGrain(
         }
     }
 
+    public async Task EraseAsync()
+    {
+        RequireCreated();
+        // Disabled first, so that no login, session or send gets in while the rest goes.
+        S.Disabled = true;
+        await state.WriteStateAsync();
+        foreach (var device in S.Devices.Union(_onlineDevices.Keys).ToList())
+            _ = Device(device).EndSessionAsync(forget: true); // its cursors and push token go with it
+        // Every conversation tombstones the user's messages, tells its devices, and drops the member.
+        // Those it left too: what it said there is its own as well.
+        await Task.WhenAll(S.Conversations.Keys.Union(S.FormerConversations.Keys)
+            .Select(c => GrainFactory.GetGrain<IConversationGrain>(c).EraseUserAsync(UserId)));
+        foreach (var contact in S.Contacts)
+            _ = GrainFactory.GetGrain<IUserGrain>(contact).SetContactOfAsync(UserId, false);
+        state.State = new UserState { Erased = true };
+        await state.WriteStateAsync();
+        _onlineDevices.Clear();
+    }
+
     public Task<UserProfile> GetProfileAsync() =>
         Task.FromResult(new UserProfile(UserId, S.Created, S.Disabled, S.CreatedAt, S.Devices.ToList()));
 
@@ -109,6 +128,17 @@ public sealed class UserGrain(
         await RouteChangedAsync();
     }
 
+    public async Task<StateDelta> SyncDeltaAsync(DateTimeOffset? since)
+    {
+        RequireCreated();
+        var at = DateTimeOffset.UtcNow;
+        var deltas = await Task.WhenAll(S.Conversations.Keys.Select(c =>
+            GrainFactory.GetGrain<IConversationGrain>(c).GetDeltaAsync(UserId, since)));
+        var removed = S.FormerConversations.Where(f => since is null || f.Value > since).Select(f => f.Key)
+            .Order(StringComparer.Ordinal).ToList();
+        return new StateDelta(deltas.OfType<ConversationDelta>().OrderBy(d => d.Info.Id, StringComparer.Ordinal).ToList(), removed, at);
+    }
+
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
     {
         var summaries = await Task.WhenAll(S.Conversations.Keys.Select(c =>
@@ -127,12 +157,16 @@ public sealed class UserGrain(
             if (S.Conversations.Remove(conversation))
             {
                 S.AddedBy.Remove(conversation);
+                S.FormerConversations[conversation] = DateTimeOffset.UtcNow;
+                if (S.FormerConversations.Count > limits.Value.MaxConversationsPerUser)
+                    S.FormerConversations.Remove(S.FormerConversations.MinBy(f => f.Value).Key);
                 await state.WriteStateAsync();
             }
             return;
         }
         if (S.Conversations.ContainsKey(conversation))
             return;
+        S.FormerConversations.Remove(conversation); // back in it
         var byOther = by != UserId && by != Ids.SystemUser;
         if (byOther)
             RequireMayBePutInBy(by);

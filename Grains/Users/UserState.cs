@@ -35,4 +35,13 @@ public sealed class UserState
     /// <see cref="Conversations"/> are capped by <see cref="ChatLimits.MaxConversationsPerUser"/>, and each other user's
     /// by <see cref="ChatLimits.MaxConversationsFromOneUser"/>.</summary>
     [Id(12)] public Dictionary<string, string> AddedBy { get; set; } = [];
+
+    /// <summary>The account was erased: nothing else of it is kept, and its id cannot be registered again (so that nobody
+    /// inherits its conversations or its unexpired tokens).</summary>
+    [Id(13)] public bool Erased { get; set; }
+
+    /// <summary>Conversations this user left (or was removed from) → when, so that erasing the account reaches its
+    /// messages there too and <c>sync.delta</c> can say it is gone; capped by
+    /// <see cref="ChatLimits.MaxConversationsPerUser"/> (the oldest drop out).</summary>
+    [Id(14)] public Dictionary<string, DateTimeOffset> FormerConversations { get; set; } = [];
 }

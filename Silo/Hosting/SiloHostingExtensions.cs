@@ -84,6 +84,7 @@ public static class SiloHostingExtensions
             .Validate(l => l.RetentionDays is >= 0 and <= ChatLimits.MaxRetentionDays && l.RetentionSweepInterval > TimeSpan.Zero,
                 "Limits:RetentionDays must be 0 (forever) to 36500, and Limits:RetentionSweepInterval positive")
             .Validate(l => l.MaxAttachmentsPerMessage >= 0, "Limits:MaxAttachmentsPerMessage must not be negative")
+            .Validate(l => l.EditWindow > TimeSpan.Zero && l.MaxMentions >= 0, "Limits:EditWindow must be positive, Limits:MaxMentions at least 0")
             .ValidateOnStart();
         return silo;
     }

@@ -250,6 +250,32 @@ public sealed class WebClientTests
     }
 
     [TestMethod]
+    public async Task EditsDeletesAndReactionsFoldOntoTheMessagesTheyName()
+    {
+        var a = Unique.User("alice");
+        await using var alice = await ChatPage.OpenAsync(_chromium.Browser, $"{_server.HttpBase}/", a);
+        await alice.SignUpAsync();
+        var b = await HttpAccounts.RegisterAsync(_server, "bob");
+        await using var bob = await MqttTestClient.ConnectAsync(_server.MqttPort, b, "phone", Chat.Password);
+        var conv = (string)(await bob.CallAsync("conv.create", new JsonObject { ["kind"] = "direct", ["members"] = new JsonArray(a) }))!["conv"]!;
+        await bob.SendAsync(conv, "m1", "first draft");
+        await bob.SendAsync(conv, "m2", "said too soon");
+        await alice.Conversation(conv).ClickAsync();
+        await Expect(alice.Message("said too soon")).ToBeVisibleAsync();
+
+        Assert.IsTrue((await bob.PublishAsync($"c/{conv}/m", new { id = "e1", kind = "edit", target = 1, body = "final text" })).IsSuccess);
+        Assert.IsTrue((await bob.PublishAsync($"c/{conv}/m", new { id = "e2", kind = "delete", target = 2 })).IsSuccess);
+        Assert.IsTrue((await bob.PublishAsync($"c/{conv}/m", new { id = "e3", kind = "react", target = 1, emoji = "👍" })).IsSuccess);
+
+        await Expect(alice.Message("final text").Locator(".edited")).ToBeVisibleAsync();
+        await Expect(alice.Message("final text").Locator(".reactions")).ToHaveTextAsync("👍 1");
+        await Expect(alice.Message("Message deleted")).ToBeVisibleAsync();
+        await Expect(alice.Message("first draft")).ToHaveCountAsync(0);
+        await Expect(alice.Message("said too soon")).ToHaveCountAsync(0);
+        CollectionAssert.AreEqual(new long[] { 1, 2 }, await alice.SeqsAsync(), "entries are folded, not shown");
+    }
+
+    [TestMethod]
     public async Task LoggingOutForgetsTheSessionAndSigningInAgainBringsTheChatsBack()
     {
         var b = await HttpAccounts.RegisterAsync(_server, "bob");

@@ -24,10 +24,10 @@ public sealed class TracingTests
 
         bool Whole(IGrouping<string, OtlpReceiver.Span> trace) =>
             trace.Any(s => s.Name == "mqtt publish")
-            && trace.Any(s => s.Name.Contains("ConversationGrain", StringComparison.Ordinal) && s.Name.Contains("Send", StringComparison.Ordinal))
+            && trace.Any(s => s.Name.Contains("ConversationGrain", StringComparison.Ordinal) && s.Name.Contains("Post", StringComparison.Ordinal))
             && trace.Any(s => s.Name.Contains("GatewayObserver", StringComparison.Ordinal) && s.Name.Contains("Deliver", StringComparison.Ordinal));
         await Eventually.TrueAsync(() => collector.Spans.GroupBy(s => s.TraceId).Any(Whole),
-            "a trace with the publish, the conversation's Send and the gateway's Deliver", 30_000,
+            "a trace with the publish, the conversation's Post (the send) and the gateway's Deliver", 30_000,
             () => "traces seen: " + string.Join(" | ", collector.Spans.GroupBy(s => s.TraceId).Select(t => string.Join(", ", t.Select(s => s.Name).Distinct()))));
     }
 }

@@ -21,6 +21,7 @@ public static class ClusterFixture
     public const int MaxGroupForReadEvents = 2;
     public const int MaxGroupForTypingEvents = 4;
     public const int MaxSyncBytes = 2000;
+    public static readonly TimeSpan EditWindow = TimeSpan.FromSeconds(5);
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static InProcessTestCluster? _cluster;
@@ -50,6 +51,7 @@ public static class ClusterFixture
                         l.MaxGroupForReadEvents = MaxGroupForReadEvents;
                         l.MaxGroupForTypingEvents = MaxGroupForTypingEvents;
                         l.MaxSyncBytes = MaxSyncBytes;
+                        l.EditWindow = EditWindow;
                     });
                 });
                 var cluster = builder.Build();

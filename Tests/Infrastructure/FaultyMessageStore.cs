@@ -32,6 +32,18 @@ public sealed class FaultyMessageStore(IMessageStore inner) : IMessageStore
     public Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default) =>
         inner.ReadBeforeAsync(conversation, beforeSeq, limit, ct);
 
+    public Task RewriteAsync(string conversation, long seq, string body, IReadOnlyList<string>? mentions, DateTimeOffset? editedAt,
+        bool deleted, CancellationToken ct = default) => inner.RewriteAsync(conversation, seq, body, mentions, editedAt, deleted, ct);
+
+    public Task SetReactionsAsync(string conversation, long seq, IReadOnlyDictionary<string, IReadOnlyList<string>>? reactions,
+        CancellationToken ct = default) => inner.SetReactionsAsync(conversation, seq, reactions, ct);
+
+    public Task<int> EraseSenderAsync(string conversation, string sender, CancellationToken ct = default) =>
+        inner.EraseSenderAsync(conversation, sender, ct);
+
+    public Task<IReadOnlyList<MessageRecord>> SearchAsync(string conversation, string text, long beforeSeq, int limit, CancellationToken ct = default) =>
+        inner.SearchAsync(conversation, text, beforeSeq, limit, ct);
+
     public Task<long> GetHeadPositionAsync(CancellationToken ct = default) => inner.GetHeadPositionAsync(ct);
 
     public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(long afterPosition, int limit, string? conversation = null, CancellationToken ct = default) =>

@@ -20,7 +20,7 @@ public abstract class RetentionSweepContract
     }
 
     private static MessageRecord Msg(string conv, long seq, double daysAgo, string body = "text", params AttachmentInfo[] files) =>
-        new(conv, seq, $"c{seq}", "alice", "phone", body, Now.AddDays(-daysAgo), files.Length > 0 ? files : null);
+        new(conv, seq, $"c{seq}", "alice", "phone", body, Now.AddDays(-daysAgo), Attachments: files.Length > 0 ? files : null);
 
     private async Task<(RetentionRun Run, DiskAttachmentStore Files)> SweepAsync(int defaultDays, DiskAttachmentStore? files = null)
     {

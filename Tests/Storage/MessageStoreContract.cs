@@ -117,6 +117,118 @@ public abstract class MessageStoreContract
     }
 
     [TestMethod]
+    public async Task EntryFieldsReadBack()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1) with { ReplyTo = null, Mentions = ["bob", "carol"] });
+        await Store.AppendAsync(Msg(conv, 2) with { ReplyTo = 1 });
+        await Store.AppendAsync(Msg(conv, 3, "👍") with { Kind = EntryKinds.React, Target = 1 });
+
+        var all = await Store.ReadAfterAsync(conv, 0, 10);
+
+        CollectionAssert.AreEqual(new[] { "bob", "carol" }, all[0].Mentions!.ToArray());
+        Assert.AreEqual(1L, all[1].ReplyTo);
+        Assert.IsNull(all[1].Kind);
+        Assert.AreEqual(EntryKinds.React, all[2].Kind);
+        Assert.AreEqual(1L, all[2].Target);
+        Assert.IsFalse(all[2].Deleted);
+        Assert.IsNull(all[2].EditedAt);
+    }
+
+    [TestMethod]
+    public async Task AnEditRewritesTheMessageAndItsEarlierEditEntriesSoNoOldTextRemains()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1, "first draft"));
+        await Store.AppendAsync(Msg(conv, 2, "second draft") with { Kind = EntryKinds.Edit, Target = 1 });
+        await Store.RewriteAsync(conv, 1, "second draft", null, Msg(conv, 2).Timestamp, deleted: false);
+        await Store.AppendAsync(Msg(conv, 3, "final text") with { Kind = EntryKinds.Edit, Target = 1, Mentions = ["bob"] });
+        await Store.RewriteAsync(conv, 1, "final text", ["bob"], Msg(conv, 3).Timestamp, deleted: false);
+
+        var all = await Store.ReadAfterAsync(conv, 0, 10);
+
+        CollectionAssert.AreEqual(new[] { "final text", "final text", "final text" }, all.Select(m => m.Body).ToArray());
+        Assert.AreEqual(Msg(conv, 3).Timestamp, all[0].EditedAt, "the message is marked edited at its latest edit");
+        Assert.IsNull(all[1].EditedAt, "edit entries carry no mark of their own");
+        CollectionAssert.AreEqual(new[] { "bob" }, all[0].Mentions!.ToArray());
+    }
+
+    [TestMethod]
+    public async Task ADeleteLeavesATombstoneWithItsSeqAndNoText()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1, "secret") with { Mentions = ["bob"] });
+        await Store.AppendAsync(Msg(conv, 2, "more secret") with { Kind = EntryKinds.Edit, Target = 1 });
+        await Store.SetReactionsAsync(conv, 1, new Dictionary<string, IReadOnlyList<string>> { ["👍"] = ["bob"] });
+        await Store.AppendAsync(Msg(conv, 3, "") with { Kind = EntryKinds.Delete, Target = 1 });
+        await Store.RewriteAsync(conv, 1, "", null, null, deleted: true);
+
+        var all = await Store.ReadAfterAsync(conv, 0, 10);
+
+        CollectionAssert.AreEqual(new long[] { 1, 2, 3 }, all.Select(m => m.Seq).ToArray(), "no gap");
+        Assert.IsTrue(all.All(m => m.Body == ""), "no text of the message is stored anywhere");
+        Assert.IsTrue(all[0].Deleted && all[1].Deleted);
+        Assert.IsNull(all[0].Mentions);
+        Assert.IsNull(all[0].Reactions);
+    }
+
+    [TestMethod]
+    public async Task ReactionsAreKeptOnTheMessage()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1));
+        await Store.SetReactionsAsync(conv, 1, new Dictionary<string, IReadOnlyList<string>> { ["👍"] = ["bob", "carol"], ["🎉"] = ["bob"] });
+
+        var m = (await Store.ReadAfterAsync(conv, 0, 1)).Single();
+
+        Assert.HasCount(2, m.Reactions!);
+        CollectionAssert.AreEqual(new[] { "bob", "carol" }, m.Reactions!["👍"].ToArray());
+        await Store.SetReactionsAsync(conv, 1, null);
+        Assert.IsNull((await Store.ReadAfterAsync(conv, 0, 1)).Single().Reactions);
+    }
+
+    [TestMethod]
+    public async Task SearchFindsLiveMessagesOfOneConversationByTheirLatestTextOnly()
+    {
+        var (conv, other) = (Conv(), Conv());
+        await Store.AppendAsync(Msg(conv, 1, "Lunch at the harbour tomorrow?"));
+        await Store.AppendAsync(Msg(conv, 2, "the harbour is closed"));
+        await Store.AppendAsync(Msg(conv, 3, "harbour lunch, then") with { Kind = EntryKinds.Edit, Target = 2 });
+        await Store.RewriteAsync(conv, 2, "harbour lunch, then", null, Msg(conv, 3).Timestamp, deleted: false);
+        await Store.AppendAsync(Msg(conv, 4, "secret harbour plan"));
+        await Store.RewriteAsync(conv, 4, "", null, null, deleted: true);
+        await Store.AppendAsync(Msg(other, 1, "harbour lunch elsewhere"));
+
+        var lunch = await Store.SearchAsync(conv, "HARBOUR lunch", long.MaxValue, 10);
+        var closed = await Store.SearchAsync(conv, "closed", long.MaxValue, 10);
+        var secret = await Store.SearchAsync(conv, "secret", long.MaxValue, 10);
+        var older = await Store.SearchAsync(conv, "harbour", 2, 10);
+
+        CollectionAssert.AreEqual(new long[] { 2, 1 }, lunch.Select(m => m.Seq).ToArray(), "every word, newest first, this conversation only");
+        Assert.IsEmpty(closed, "an edited message is not found by its old text");
+        Assert.IsEmpty(secret, "a deleted message is not found");
+        CollectionAssert.AreEqual(new long[] { 1 }, older.Select(m => m.Seq).ToArray(), "pages below a seq");
+        Assert.IsEmpty(await Store.SearchAsync(conv, "\"harbour\" OR *", long.MaxValue, 10), "operators are words, not syntax");
+    }
+
+    [TestMethod]
+    public async Task ErasingASenderTombstonesOnlyItsMessagesAndEdits()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1, "mine"));
+        await Store.AppendAsync(Msg(conv, 2, "yours") with { From = "bob" });
+        await Store.AppendAsync(Msg(conv, 3, "mine, edited") with { Kind = EntryKinds.Edit, Target = 1 });
+
+        var erased = await Store.EraseSenderAsync(conv, "alice");
+
+        var all = await Store.ReadAfterAsync(conv, 0, 10);
+        Assert.AreEqual(2, erased);
+        CollectionAssert.AreEqual(new[] { "", "yours", "" }, all.Select(m => m.Body).ToArray());
+        CollectionAssert.AreEqual(new[] { true, false, true }, all.Select(m => m.Deleted).ToArray());
+        Assert.IsEmpty(await Store.SearchAsync(conv, "mine", long.MaxValue, 10));
+    }
+
+    [TestMethod]
     public async Task InitializeTwiceKeepsTheData()
     {
         var conv = Conv();
@@ -186,12 +298,43 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
 
         await store.InitializeAsync();
         await store.AppendAsync(new MessageRecord("g-old", 2, "c2", "alice", "phone", "after", DateTimeOffset.UnixEpoch,
-            [new AttachmentInfo("a-" + new string('3', 32), "x.gif", "image/gif", 10, 1, 1)]));
+            Attachments: [new AttachmentInfo("a-" + new string('3', 32), "x.gif", "image/gif", 10, 1, 1)]));
 
         var all = await store.ReadAfterAsync("g-old", 0, 10);
         Assert.AreEqual("before", all[0].Body);
         Assert.IsNull(all[0].Attachments);
         Assert.AreEqual("x.gif", all[1].Attachments!.Single().Name);
+    }
+
+    [TestMethod]
+    public async Task ADatabaseOfTheFirstSchemaIsMigratedAndItsMessagesCanBeSearched()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"imorleans-store-{Guid.NewGuid():N}", "messages.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE store_schema (version INTEGER NOT NULL);
+                INSERT INTO store_schema (version) VALUES (1);
+                CREATE TABLE messages (
+                    position INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                    client_id TEXT NOT NULL, sender TEXT NOT NULL, device TEXT NOT NULL, body TEXT NOT NULL,
+                    created_at INTEGER NOT NULL, UNIQUE (conversation_id, seq));
+                INSERT INTO messages (conversation_id, seq, client_id, sender, device, body, created_at)
+                VALUES ('d:alice:bob', 1, 'c1', 'alice', 'phone', 'an old message about kayaks', 1700000000000);
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await using var store = new SqliteMessageStore(path, 16, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMessageStore>.Instance);
+        await store.InitializeAsync();
+
+        var old = (await store.ReadAfterAsync("d:alice:bob", 0, 10)).Single();
+        Assert.IsNull(old.Kind);
+        Assert.IsFalse(old.Deleted);
+        Assert.AreEqual(1L, (await store.SearchAsync("d:alice:bob", "kayaks", long.MaxValue, 10)).Single().Seq);
     }
 }
 
@@ -215,6 +358,37 @@ public sealed class PostgresMessageStoreTests : MessageStoreContract
     {
         if (_store is not null)
             await _store.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task ADatabaseOfTheFirstSchemaIsMigratedAndItsMessagesCanBeSearched()
+    {
+        var cs = await Infrastructure.PostgresServer.CreateDatabaseAsync("migrate");
+        await using (var conn = new Npgsql.NpgsqlConnection(cs))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("""
+                CREATE TABLE im_store_schema (version int NOT NULL);
+                INSERT INTO im_store_schema (version) VALUES (1);
+                CREATE TABLE im_messages (
+                    conversation_id text NOT NULL, seq bigint NOT NULL, position bigserial NOT NULL, client_id text NOT NULL,
+                    sender text NOT NULL, device text NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL,
+                    PRIMARY KEY (conversation_id, seq)) PARTITION BY HASH (conversation_id);
+                CREATE TABLE im_messages_p0 PARTITION OF im_messages FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+                CREATE TABLE im_messages_p1 PARTITION OF im_messages FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+                INSERT INTO im_messages (conversation_id, seq, client_id, sender, device, body, created_at)
+                VALUES ('d:alice:bob', 1, 'c1', 'alice', 'phone', 'an old message about kayaks', now());
+                """, conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await using var store = new PostgresMessageStore(cs, 16, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresMessageStore>.Instance);
+        await store.InitializeAsync();
+
+        var old = (await store.ReadAfterAsync("d:alice:bob", 0, 10)).Single();
+        Assert.IsNull(old.Kind);
+        Assert.IsFalse(old.Deleted);
+        Assert.AreEqual(1L, (await store.SearchAsync("d:alice:bob", "kayaks", long.MaxValue, 10)).Single().Seq);
     }
 
     [TestMethod]

@@ -14,6 +14,7 @@ public static class Cli
         {
             GlobalOptions.Address, GlobalOptions.ApiKey, GlobalOptions.Json,
             UserCommands.Create(), ConversationCommands.Create(), MessageCommands.Send(), MessageCommands.History(),
+            MessageCommands.Delete(), MessageCommands.Search(),
             PresenceCommands.Create(), WatchCommand.Create(),
         };
         var parse = root.Parse(args);

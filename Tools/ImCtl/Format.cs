@@ -41,19 +41,48 @@ public static class Format
 
     public static string Text(ConversationSummary s) => $"{s.Id}  {Kind(s.Kind)}{Title(s.Title)}  last seq {s.LastSeq}  read {s.ReadSeq}";
 
-    public static JsonObject Json(Message m) => new()
+    public static JsonObject Json(Message m)
     {
-        ["conversation"] = m.Conversation,
-        ["seq"] = m.Seq,
-        ["clientMessageId"] = m.ClientMessageId,
-        ["from"] = m.FromUser,
-        ["device"] = m.Device,
-        ["body"] = m.Body,
-        ["timestamp"] = Time(m.Timestamp),
-    };
+        var json = new JsonObject
+        {
+            ["conversation"] = m.Conversation,
+            ["seq"] = m.Seq,
+            ["clientMessageId"] = m.ClientMessageId,
+            ["from"] = m.FromUser,
+            ["device"] = m.Device,
+            ["body"] = m.Body,
+            ["timestamp"] = Time(m.Timestamp),
+        };
+        // The log entry fields (protocol.md §16), only where they say something.
+        if (m.Kind.Length > 0)
+            json["kind"] = m.Kind;
+        if (m.Target > 0)
+            json["target"] = m.Target;
+        if (m.ReplyTo > 0)
+            json["replyTo"] = m.ReplyTo;
+        if (m.Mentions.Count > 0)
+            json["mentions"] = new JsonArray(m.Mentions.Select(u => (JsonNode)u).ToArray());
+        if (m.Edited is not null)
+            json["edited"] = Time(m.Edited);
+        if (m.Deleted)
+            json["deleted"] = true;
+        if (m.Reactions.Count > 0)
+            json["reactions"] = new JsonObject(m.Reactions.Select(r =>
+                KeyValuePair.Create(r.Emoji, (JsonNode?)new JsonArray(r.Users.Select(u => (JsonNode)u).ToArray()))));
+        return json;
+    }
 
-    public static string Text(Message m) =>
-        $"#{m.Seq}  {TimeText(m.Timestamp)}  {(m.Device.Length == 0 ? m.FromUser : $"{m.FromUser}/{m.Device}")}: {m.Body}";
+    public static string Text(Message m)
+    {
+        var what = m switch
+        {
+            { Deleted: true } => "(deleted)",
+            { Kind.Length: > 0 } => $"({m.Kind}{(m.Target > 0 ? $" #{m.Target}" : "")}) {m.Body}",
+            { Edited: not null } => $"{m.Body} (edited)",
+            _ => m.Body,
+        };
+        return $"#{m.Seq}  {TimeText(m.Timestamp)}  {(m.Device.Length == 0 ? m.FromUser : $"{m.FromUser}/{m.Device}")}: {what}";
+    }
 
     public static JsonObject Json(UserPresence p) => new()
     {

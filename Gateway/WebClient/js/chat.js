@@ -300,6 +300,10 @@ export class Chat extends EventTarget {
   // ---- what the server sends ----
 
   #onMessage(message) {
+    if (message.kind) {
+      this.#onEntry(message);
+      return;
+    }
     const known = this.loaded.get(message.conv)?.messages.has(message.seq) || this.convs.get(message.conv)?.last?.seq >= message.seq;
     if (!known && message.from !== this.me)
       this.dispatchEvent(new CustomEvent('incoming', { detail: message }));
@@ -316,8 +320,46 @@ export class Chat extends EventTarget {
       this.markReadIfSeen();
   }
 
+  /** An entry that changes a message (docs/protocol.md §16): folded onto the message it names. Its seq still goes
+   * into the window, so that the window stays contiguous, but it is not shown on its own. */
+  #onEntry(entry) {
+    const c = this.#ensureConversation(entry.conv);
+    c.lastSeq = Math.max(c.lastSeq, entry.seq);
+    const window = this.loaded.get(entry.conv);
+    if (!window)
+      return;
+    const fold = target => {
+      if (!target || target.kind)
+        return;
+      switch (entry.kind) {
+        case 'edit': target.body = entry.body; target.edited = entry.ts; break;
+        case 'delete': target.body = ''; target.deleted = true; delete target.attachments; break;
+        case 'react':
+        case 'unreact': {
+          const reactions = { ...(target.reactions ?? {}) };
+          const users = new Set(reactions[entry.emoji] ?? []);
+          entry.kind === 'react' ? users.add(entry.from) : users.delete(entry.from);
+          if (users.size) reactions[entry.emoji] = [...users]; else delete reactions[entry.emoji];
+          target.reactions = reactions;
+          break;
+        }
+      }
+    };
+    if (entry.kind === 'erase')
+      for (const m of window.messages.values())
+        if (m.from === entry.from && !m.kind) { m.body = ''; m.deleted = true; }
+    fold(window.messages.get(entry.target));
+    this.#insert(entry.conv, [entry]);
+    this.#changed('messages', entry.conv);
+  }
+
   #onEvent(event) {
     switch (event.type) {
+      case 'conv_added':
+        // Someone opened a chat with us or put us in a group: its title and members come from conv.list.
+        this.#ensureConversation(event.conv);
+        this.#refreshSoon();
+        break;
       case 'read': {
         if (event.user === this.me) {
           const c = this.convs.get(event.conv);

@@ -268,6 +268,8 @@ export class ChatView {
     if (complete)
       items.push(el('li', { className: 'history-start' }, 'Beginning of the conversation'));
     for (const m of stored) {
+      if (m.kind)
+        continue; // an edit, delete or reaction: already folded onto its message
       const mine = m.from === this.#chat.me;
       const status = mine ? this.#chat.statusOf(conv, m.seq) : null;
       items.push(this.#message(m, mine, status, { seq: String(m.seq) }));
@@ -295,9 +297,13 @@ export class ChatView {
     const group = !this.#chat.open.startsWith('d:');
     return el('li', { className: mine ? 'message mine' : 'message', dataset: { ...dataset, from: m.from } },
       group && !mine ? el('span', { className: 'from' }, m.from) : null,
-      el('p', { className: 'body' }, m.body),
+      el('p', { className: m.deleted ? 'body deleted' : 'body' }, m.deleted ? 'Message deleted' : m.body),
+      m.reactions && Object.keys(m.reactions).length
+        ? el('p', { className: 'reactions' }, Object.entries(m.reactions).map(([emoji, users]) => `${emoji} ${users.length}`).join('  '))
+        : null,
       el('span', { className: 'meta' },
         el('time', { dateTime: m.ts ? new Date(m.ts).toISOString() : '' }, time(m.ts)),
+        m.edited && !m.deleted ? el('span', { className: 'edited' }, ' edited') : null,
         status ? el('span', { className: `tick ${status}`, dataset: { status }, title: TICK_LABELS[status], 'aria-label': TICK_LABELS[status] }, TICKS[status]) : null));
   }
 

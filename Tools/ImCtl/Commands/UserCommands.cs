@@ -4,12 +4,12 @@ using ImOrleans.Gateway.Grpc.V1;
 
 namespace ImOrleans.ImCtl.Commands;
 
-/// <summary><c>imctl user add|get|disable|enable|passwd|token</c>.</summary>
+/// <summary><c>imctl user add|get|disable|enable|passwd|token|purge</c>.</summary>
 public static class UserCommands
 {
     public static Command Create() => new("user", "Create and manage accounts")
     {
-        Add(), Get(), Disable(), Enable(), Passwd(), Token(),
+        Add(), Get(), Disable(), Enable(), Passwd(), Token(), Purge(),
     };
 
     private static Argument<string> UserArgument() => new("user") { Description = "User id (a-z 0-9 _ . -)" };
@@ -100,6 +100,25 @@ public static class UserCommands
                 ["expiresAt"] = Format.Time(issued.ExpiresAt),
                 ["expiresIn"] = issued.ExpiresInSeconds,
             }, issued.AccessToken);
+        });
+        return command;
+    }
+
+    private static Command Purge()
+    {
+        var user = UserArgument();
+        var yes = new Option<bool>("--yes") { Description = "Confirm: the account and the text of its messages cannot be brought back" };
+        var command = new Command("purge", "Erase an account: its messages become tombstones, its devices and sessions end, the account is gone")
+        {
+            user, yes,
+        };
+        command.Run(async c =>
+        {
+            var id = c.Get(user);
+            if (!c.Get(yes))
+                throw new UsageException($"purging {id} cannot be undone; add --yes");
+            await c.Connection.Users.PurgeUserAsync(new PurgeUserRequest { User = id }, c.Unary);
+            c.Output.Write(new JsonObject { ["user"] = id, ["purged"] = true }, $"purged user {id}");
         });
         return command;
     }
