@@ -61,6 +61,38 @@ public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOpt
         return new PurgeUserResponse();
     }
 
+    public override async Task<ListPushRegistrationsResponse> ListPushRegistrations(ListPushRegistrationsRequest request, ServerCallContext context)
+    {
+        var user = await RequireAccountAsync(request.User);
+        var overview = await grains.GetGrain<IPushGrain>(user).GetAsync();
+        var response = new ListPushRegistrationsResponse();
+        response.Registrations.AddRange(overview.Registrations.OrderBy(r => r.Device, StringComparer.Ordinal).Select(r => new PushRegistration
+        {
+            Device = r.Device,
+            Provider = r.Target.Provider,
+            Sandbox = r.Target.Sandbox,
+            RegisteredAt = Timestamp.FromDateTimeOffset(r.RegisteredAt),
+        }));
+        return response;
+    }
+
+    public override async Task<RemovePushRegistrationResponse> RemovePushRegistration(RemovePushRegistrationRequest request, ServerCallContext context)
+    {
+        var user = await RequireAccountAsync(request.User);
+        var device = Require.Device(request.Device, "device");
+        if (!await grains.GetGrain<IPushGrain>(user).UnregisterAsync(device))
+            throw new RpcException(new Status(StatusCode.NotFound, $"device '{device}' of '{user}' has no push registration"));
+        return new RemovePushRegistrationResponse();
+    }
+
+    private async Task<string> RequireAccountAsync(string id)
+    {
+        var user = Require.User(id, "user");
+        if (!(await Grain(user).GetProfileAsync()).Exists)
+            throw new RpcException(new Status(StatusCode.NotFound, $"user '{user}' does not exist"));
+        return user;
+    }
+
     private async Task<User> SetDisabledAsync(string user, bool disabled)
     {
         await Grain(user).SetDisabledAsync(disabled);

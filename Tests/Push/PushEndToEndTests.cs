@@ -217,6 +217,33 @@ public sealed class PushEndToEndTests
     }
 
     [TestMethod]
+    public async Task TheGrpcApiListsAndRemovesAUsersRegistrationsWithoutShowingTokens()
+    {
+        var bob = await HttpAccounts.RegisterAsync(_server, "pg");
+        var token = NewToken();
+        await using (var tablet = await ConnectAsync(bob, "tablet"))
+            await RegisterAsync(tablet, "fcm", token);
+        using var api = Grpc.Api.ConnectTo(_server);
+
+        var listed = (await api.Users.ListPushRegistrationsAsync(new() { User = bob })).Registrations.Single();
+        Assert.AreEqual("tablet", listed.Device);
+        Assert.AreEqual("fcm", listed.Provider);
+        Assert.IsFalse(listed.ToString().Contains(token, StringComparison.Ordinal), "the token is a device credential");
+
+        await api.Users.RemovePushRegistrationAsync(new() { User = bob, Device = "tablet" });
+
+        Assert.IsEmpty((await api.Users.ListPushRegistrationsAsync(new() { User = bob })).Registrations);
+        await using (var phone = await ConnectAsync(bob, "phone"))
+            Assert.IsEmpty((await phone.CallAsync("push.get"))!["registrations"]!.AsArray(), "gone for the user too");
+        var again = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () =>
+            await api.Users.RemovePushRegistrationAsync(new() { User = bob, Device = "tablet" }));
+        Assert.AreEqual(global::Grpc.Core.StatusCode.NotFound, again.StatusCode);
+        var nobody = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () =>
+            await api.Users.ListPushRegistrationsAsync(new() { User = Unique.User("nobody") }));
+        Assert.AreEqual(global::Grpc.Core.StatusCode.NotFound, nobody.StatusCode);
+    }
+
+    [TestMethod]
     public async Task ADeadTokenAnswerDeletesTheRegistration()
     {
         var (_, bob, alicePhone, direct, _) = await PairAsync();
