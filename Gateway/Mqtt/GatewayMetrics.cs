@@ -15,6 +15,9 @@ public static class GatewayMetrics
     public static readonly Counter<long> Connects =
         Meter.CreateCounter<long>("imorleans.connects", description: "MQTT connections authenticated, by protocol version and transport");
 
+    public static readonly Counter<long> Disconnects =
+        Meter.CreateCounter<long>("imorleans.disconnects", description: "Authenticated MQTT connections that ended, by type (Clean, NotClean, Takeover)");
+
     public static readonly Counter<long> Refusals =
         Meter.CreateCounter<long>("imorleans.connections.refused", description: "Connections refused or closed before they were authenticated, by reason");
 

@@ -61,6 +61,8 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         connections.Remove(connection.ClientId, connection.ConnectionId);
         connection.Limiter.Dispose();
         GatewayMetrics.Connections.Add(-1, connection.MetricTags);
+        // Clean (the client sent DISCONNECT), NotClean (the connection broke or the server closed it), Takeover.
+        GatewayMetrics.Disconnects.Add(1, GatewayMetrics.Tag("type", e.DisconnectType.ToString()));
         // The acks gathered so far go now: a device that comes back at once should not get them again.
         await HandOverAcksAsync(connection);
         try

@@ -22,6 +22,7 @@ public sealed class MetricsTests
         await using var bobPhone = await MqttTestClient.ConnectAsync(server.MqttPort, bob, "phone", Chat.Password);
         await using (var wrong = await MqttTestClient.ConnectAsync(server.MqttPort, bob, "other", "not the password", subscribe: false))
             Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, wrong.ConnectResult.ResultCode);
+        await (await MqttTestClient.ConnectAsync(server.MqttPort, bob, "tablet", Chat.Password, subscribe: false)).DisposeAsync();
         var conv = (string)(await alicePhone.CallAsync("conv.create", new JsonObject { ["kind"] = "direct", ["members"] = new JsonArray(bob) }))!["conv"]!;
 
         for (var i = 0; i < 5; i++)
@@ -40,7 +41,8 @@ public sealed class MetricsTests
         Assert.AreEqual(5, Value(metrics, "imorleans_delivery_latency_milliseconds_count"), "a latency per ack");
         Assert.AreEqual(2, Value(metrics, "imorleans_connections", "version=\"5.0\""), "two MQTT 5 connections open");
         Assert.AreEqual(2, Value(metrics, "imorleans_connections", "transport=\"tcp\""), "both over plain TCP");
-        Assert.AreEqual(2, Value(metrics, "imorleans_delivery_catchups_total", "scope=\"all\""), "one replay read per connect");
+        Assert.AreEqual(1, Value(metrics, "imorleans_disconnects_total", "type=\"Clean\""), "bob's tablet left with a DISCONNECT");
+        Assert.AreEqual(3, Value(metrics, "imorleans_delivery_catchups_total", "scope=\"all\""), "one replay read per connect");
         Assert.AreEqual(0, Value(metrics, "imorleans_delivery_replayed_total"), "everything else went live");
         Assert.AreEqual(1, Value(metrics, "imorleans_connections_refused_total", "reason=\"BadUserNameOrPassword\""), "the wrong password");
         Assert.IsGreaterThanOrEqualTo(1, Value(metrics, "imorleans_store_batch_size_count"), "batches");
