@@ -64,6 +64,10 @@ public interface IConversationGrain : IGrainWithStringKey
     /// moves forward), so a caller may give up on an attempt and repeat it.</summary>
     [Alias("MarkRead")] Task MarkReadAsync(string user, string device, long seq, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether <paramref name="user"/> is a member and a message here still names the attachment (one deleted
+    /// for everyone no longer does). Interleaves: a read.</summary>
+    [AlwaysInterleave, Alias("MayReadAttachment")] Task<bool> MayReadAttachmentAsync(string user, string attachmentId);
+
     /// <summary>Every member's read mark, for a member (or the system) to see.</summary>
     [AlwaysInterleave, Alias("GetReadMarks")] Task<IReadOnlyDictionary<string, long>> GetReadMarksAsync(string by);
 

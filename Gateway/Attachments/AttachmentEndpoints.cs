@@ -72,14 +72,15 @@ public static class AttachmentEndpoints
         return Results.Empty;
     }
 
-    /// <summary>The uploader, or a member of a conversation whose messages name the attachment.</summary>
+    /// <summary>The uploader, or a member of a conversation one of whose messages still names the attachment (a message
+    /// deleted for everyone names nothing).</summary>
     private static async Task<bool> MayReadAsync(string user, StoredAttachment stored, IGrainFactory grains)
     {
         if (stored.Uploader == user)
             return true;
         foreach (var conversation in stored.Conversations)
         {
-            if (await grains.GetGrain<IConversationGrain>(conversation).GetJoinPointAsync(user) is not null)
+            if (await grains.GetGrain<IConversationGrain>(conversation).MayReadAttachmentAsync(user, stored.Info.Id))
                 return true;
         }
         return false;

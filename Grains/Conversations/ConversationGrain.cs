@@ -350,6 +350,9 @@ public sealed partial class ConversationGrain(
         await BroadcastAsync(evt, told, exceptDevice: Ids.DeviceKey(user, device));
     }
 
+    public async Task<bool> MayReadAttachmentAsync(string user, string attachmentId) =>
+        S.Created && S.Members.ContainsKey(user) && await store.NamesAttachmentAsync(Id, attachmentId);
+
     public Task<IReadOnlyDictionary<string, long>> GetReadMarksAsync(string by)
     {
         RequireMember(by);

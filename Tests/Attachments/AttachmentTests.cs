@@ -144,6 +144,25 @@ public sealed class AttachmentTests
     }
 
     [TestMethod]
+    public async Task AnAttachmentOfAMessageDeletedForEveryoneIsNoLongerServedToTheMembers()
+    {
+        var (alice, bob) = (await HttpAccounts.RegisterAsync(_server, "att"), await HttpAccounts.RegisterAsync(_server, "att"));
+        var (_, uploaded) = await UploadAsync(await HttpAccounts.TokenAsync(_server, alice), Png(2, 2), "image/png", "oops.png");
+        var id = (string)uploaded["id"]!;
+        await using var alicePhone = await ConnectAsync(alice);
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        var sent = await alicePhone.PublishAsync($"c/{conv}/m", new { id = "m1", body = "wrong picture", attachments = new[] { id } });
+        Assert.IsTrue(sent.IsSuccess, sent.ReasonString);
+        var bobToken = await HttpAccounts.TokenAsync(_server, bob);
+        Assert.AreEqual(HttpStatusCode.OK, (await DownloadAsync(bobToken, id)).StatusCode, "served while the message names it");
+
+        var deleted = await alicePhone.PublishAsync($"c/{conv}/m", new { id = "d1", kind = "delete", target = 1 });
+
+        Assert.IsTrue(deleted.IsSuccess, deleted.ReasonString);
+        Assert.AreEqual(HttpStatusCode.NotFound, (await DownloadAsync(bobToken, id)).StatusCode, "no message names it any more");
+    }
+
+    [TestMethod]
     public async Task DownloadingAnAttachmentOfAnotherConversationIs404()
     {
         var (alice, bob, carol) = (await HttpAccounts.RegisterAsync(_server, "att"), await HttpAccounts.RegisterAsync(_server, "att"),
