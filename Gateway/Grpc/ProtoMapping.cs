@@ -46,6 +46,10 @@ public static class ProtoMapping
         message.Mentions.AddRange(m.Mentions ?? []);
         message.Reactions.AddRange((m.Reactions ?? new Dictionary<string, IReadOnlyList<string>>())
             .Select(r => new Reaction { Emoji = r.Key, Users = { r.Value } }));
+        message.Attachments.AddRange((m.Attachments ?? []).Select(a => new Attachment
+        {
+            Id = a.Id, Name = a.Name, Type = a.Type, Size = a.Size, Width = a.Width ?? 0, Height = a.Height ?? 0,
+        }));
         return message;
     }
 

@@ -131,6 +131,12 @@ public sealed class AttachmentTests
         Assert.AreEqual(3, (int)carried["width"]!);
         Assert.AreEqual(2, (int)carried["height"]!);
         Assert.AreEqual(id, (string?)history!["messages"]![0]!["attachments"]![0]!["id"], "history serves the descriptors too");
+        using (var api = Grpc.Api.ConnectTo(_server))
+        {
+            var viaGrpc = (await api.Messages.GetHistoryAsync(new() { Conversation = conv, AsUser = bob })).Messages.Single().Attachments.Single();
+            Assert.AreEqual((id, "pic.png", "image/png", (long)content.Length, 3, 2),
+                (viaGrpc.Id, viaGrpc.Name, viaGrpc.Type, viaGrpc.Size, viaGrpc.Width, viaGrpc.Height), "and the gRPC API");
+        }
 
         var download = await DownloadAsync(await HttpAccounts.TokenAsync(_server, bob), id);
         Assert.AreEqual(HttpStatusCode.OK, download.StatusCode);
