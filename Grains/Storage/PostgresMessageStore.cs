@@ -198,7 +198,21 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = conversation });
         cmd.Parameters.Add(new NpgsqlParameter { Value = sender });
-        return await cmd.ExecuteNonQueryAsync(ct);
+        var erased = await cmd.ExecuteNonQueryAsync(ct);
+
+        // Its reactions on the others' messages go too: they name the account.
+        var named = new List<(long Seq, string Json)>();
+        await using (var find = _db.CreateCommand("SELECT seq, reactions FROM im_messages WHERE conversation_id = $1 AND reactions LIKE $2;"))
+        {
+            find.Parameters.Add(new NpgsqlParameter { Value = conversation });
+            find.Parameters.Add(new NpgsqlParameter { Value = StoredJson.ReactionsNaming(sender) });
+            await using var r = await find.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                named.Add((r.GetInt64(0), r.GetString(1)));
+        }
+        foreach (var (seq, json) in named)
+            await SetReactionsAsync(conversation, seq, StoredJson.ReactionsWithout(json, sender), ct);
+        return erased;
     }
 
     public async Task<IReadOnlyList<MessageRecord>> SearchAsync(string conversation, string text, long beforeSeq, int limit, CancellationToken ct = default)

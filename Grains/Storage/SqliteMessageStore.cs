@@ -201,7 +201,22 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             """;
         cmd.Parameters.AddWithValue("$c", conversation);
         cmd.Parameters.AddWithValue("$f", sender);
-        return await cmd.ExecuteNonQueryAsync(ct);
+        var erased = await cmd.ExecuteNonQueryAsync(ct);
+
+        // Its reactions on the others' messages go too: they name the account.
+        var named = new List<(long Seq, string Json)>();
+        await using (var find = conn.CreateCommand())
+        {
+            find.CommandText = "SELECT seq, reactions FROM messages WHERE conversation_id = $c AND reactions LIKE $p;";
+            find.Parameters.AddWithValue("$c", conversation);
+            find.Parameters.AddWithValue("$p", StoredJson.ReactionsNaming(sender));
+            await using var r = await find.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                named.Add((r.GetInt64(0), r.GetString(1)));
+        }
+        foreach (var (seq, json) in named)
+            await SetReactionsAsync(conversation, seq, StoredJson.ReactionsWithout(json, sender), ct);
+        return erased;
     }
 
     public async Task<IReadOnlyList<MessageRecord>> SearchAsync(string conversation, string text, long beforeSeq, int limit, CancellationToken ct = default)

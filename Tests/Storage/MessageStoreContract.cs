@@ -218,11 +218,14 @@ public abstract class MessageStoreContract
         await Store.AppendAsync(Msg(conv, 1, "mine"));
         await Store.AppendAsync(Msg(conv, 2, "yours") with { From = "bob" });
         await Store.AppendAsync(Msg(conv, 3, "mine, edited") with { Kind = EntryKinds.Edit, Target = 1 });
+        await Store.SetReactionsAsync(conv, 2, new Dictionary<string, IReadOnlyList<string>> { ["👍"] = ["alice", "bob"], ["🎉"] = ["alice"] });
 
         var erased = await Store.EraseSenderAsync(conv, "alice");
 
         var all = await Store.ReadAfterAsync(conv, 0, 10);
         Assert.AreEqual(2, erased);
+        Assert.AreEqual("👍:bob", string.Join(";", all[1].Reactions!.Select(r => $"{r.Key}:{string.Join(",", r.Value)}")),
+            "alice's reactions on bob's message are gone, bob's stays");
         CollectionAssert.AreEqual(new[] { "", "yours", "" }, all.Select(m => m.Body).ToArray());
         CollectionAssert.AreEqual(new[] { true, false, true }, all.Select(m => m.Deleted).ToArray());
         Assert.IsEmpty(await Store.SearchAsync(conv, "mine", long.MaxValue, 10));

@@ -346,8 +346,15 @@ export class Chat extends EventTarget {
       }
     };
     if (entry.kind === 'erase')
-      for (const m of window.messages.values())
-        if (m.from === entry.from && !m.kind) { m.body = ''; m.deleted = true; }
+      for (const m of window.messages.values()) {
+        if (m.kind)
+          continue;
+        if (m.from === entry.from) { m.body = ''; m.deleted = true; }
+        for (const [emoji, users] of Object.entries(m.reactions ?? {})) {
+          const rest = users.filter(u => u !== entry.from);
+          if (rest.length) m.reactions[emoji] = rest; else delete m.reactions[emoji];
+        }
+      }
     fold(window.messages.get(entry.target));
     this.#insert(entry.conv, [entry]);
     this.#changed('messages', entry.conv);
