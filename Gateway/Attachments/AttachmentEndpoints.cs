@@ -21,7 +21,7 @@ public static class AttachmentEndpoints
         IOptions<AttachmentOptions> options, TimeProvider time, ILoggerFactory logs)
     {
         var o = options.Value;
-        if (await UserOfAsync(context, tokens) is not { } user)
+        if (await UserOfAsync(context, tokens, grains) is not { } user)
             return Unauthorized(context);
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var media) || media.MediaType is not { } type || !o.Allows(type))
         {
@@ -30,8 +30,6 @@ public static class AttachmentEndpoints
         }
         if (context.Request.ContentLength > o.MaxBytes)
             return TooLarge(o.MaxBytes);
-        if (!await grains.GetGrain<IUserGrain>(user).IsActiveAsync())
-            return Unauthorized(context);
 
         // Kestrel's own limit (30 MB) would cut off differently; this endpoint counts the bytes itself.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -54,7 +52,7 @@ public static class AttachmentEndpoints
     // 404 both for an id that does not exist and for one the caller may not see: which ids exist is not told.
     private static async Task<IResult> DownloadAsync(string id, HttpContext context, IAttachmentStore store, TokenService tokens, IGrainFactory grains)
     {
-        if (await UserOfAsync(context, tokens) is not { } user)
+        if (await UserOfAsync(context, tokens, grains) is not { } user)
             return Unauthorized(context);
         if (!AttachmentIds.IsValid(id) || await store.GetAsync(id, context.RequestAborted) is not { } stored
             || !await MayReadAsync(user, stored, grains))
@@ -86,12 +84,15 @@ public static class AttachmentEndpoints
         return false;
     }
 
-    private static async Task<string?> UserOfAsync(HttpContext context, TokenService tokens)
+    /// <summary>The user of the request's Bearer token, if the token is valid and the account still active (a token
+    /// outlives a disabling by up to its lifetime; uploads and downloads alike must not).</summary>
+    private static async Task<string?> UserOfAsync(HttpContext context, TokenService tokens, IGrainFactory grains)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() is { Length: > 0 } token
+        var user = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() is { Length: > 0 } token
             ? await tokens.ValidateAccessTokenAsync(token)
             : null;
+        return user is not null && await grains.GetGrain<IUserGrain>(user).IsActiveAsync() ? user : null;
     }
 
     private static string NameOf(string name)

@@ -27,8 +27,6 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
 
     public IEnumerable<DeviceConnection> All => _byClientId.Values;
 
-    public DeviceConnection? Find(string clientId) => _byClientId.GetValueOrDefault(clientId);
-
     public void Add(DeviceConnection connection)
     {
         lock (_byUser)
@@ -108,7 +106,7 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
 
     public async Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
     {
-        if (Current(deviceKey, connectionId) is not null && Remove(deviceKey, connectionId))
+        if (Remove(deviceKey, connectionId))
             await DisconnectAsync(deviceKey, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
     }
 
@@ -139,9 +137,6 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
         else
             _byUser[c.User] = rest;
     }
-
-    private DeviceConnection? Current(string deviceKey, string connectionId) =>
-        _byClientId.TryGetValue(deviceKey, out var c) && c.ConnectionId == connectionId ? c : null;
 
     private static bool Enqueue(MqttSessionStatus session, string topic, JsonNode payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null) =>
         Enqueue(session, topic, Wire.Bytes(payload), qos, correlationData);

@@ -34,6 +34,9 @@ public sealed partial class ConversationGrain(
     private Dictionary<IGatewayObserver, List<string>>? _byGateway;
     private IGrainTimer? _routeRefresh;
 
+    // Whether push is on in this silo: looked up once, not per message.
+    private bool? _pushEnabled;
+
     // Routes are asked for again this often: a user grain that was reactivated (a silo failure) does not know who
     // watched it, so its changes reach us at the next reload.
     private static readonly TimeSpan RouteRefreshInterval = TimeSpan.FromMinutes(1);
@@ -484,7 +487,7 @@ public sealed partial class ConversationGrain(
         foreach (var (gateway, users) in ByGateway())
             _ = gateway.DeliverAsync(message, users);
         // Only messages alert: an edit, a reaction or a delete is no news to wake a phone for.
-        if (message.Kind is not null || !PushHooks.Enabled(ServiceProvider))
+        if (message.Kind is not null || !(_pushEnabled ??= PushHooks.Enabled(ServiceProvider)))
             return;
         foreach (var (member, route) in _routes!)
         {

@@ -30,9 +30,13 @@ public sealed class PushGrain(
     private PushState S => state.State;
 
     // Registered only when a provider is configured (Push:*); without it nothing is ever sent.
-    private PushQueue? Queue => ServiceProvider.GetService<PushQueue>();
-    private TimeProvider Time => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
-    private PushOptions Options => ServiceProvider.GetService<IOptions<PushOptions>>()?.Value ?? new PushOptions();
+    // Looked up once per activation, not on every message.
+    private PushQueue? Queue => (_queue ??= new(() => ServiceProvider.GetService<PushQueue>())).Value;
+    private TimeProvider Time => _time ??= ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+    private PushOptions Options => _options ??= ServiceProvider.GetService<IOptions<PushOptions>>()?.Value ?? new PushOptions();
+    private Lazy<PushQueue?>? _queue;
+    private TimeProvider? _time;
+    private PushOptions? _options;
     private DeferredWrite Write => _write ??= new(this, state.WriteStateAsync, WriteDelay);
 
     public async Task RegisterAsync(string device, PushTarget target)

@@ -10,9 +10,11 @@ internal static class PushHttp
     public static bool IsRetryable(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     /// <summary>The Retry-After header as a delay (seconds or an HTTP date), if the service sent one.</summary>
-    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time) => RetryAfter(response.Headers.RetryAfter, time);
+
+    /// <summary>A Retry-After header as a delay, never negative (a date already past means at once).</summary>
+    public static TimeSpan? RetryAfter(System.Net.Http.Headers.RetryConditionHeaderValue? header, TimeProvider time)
     {
-        var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta)
             return delta;
         if (header?.Date is { } date)

@@ -13,8 +13,8 @@ public sealed record PushNotification(
     string Conversation, long Seq, string From, string Title, string Body, int Badge)
 {
     /// <summary>Replaces an earlier alert of the same conversation on the device (APNs collapse id, FCM/HMS tag, Web
-    /// Push topic): 16 hex characters, within every provider's length limit.</summary>
-    public string CollapseId => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Conversation)))[..16];
+    /// Push topic): 16 hex characters, within every provider's length limit. Computed once per alert.</summary>
+    public string CollapseId => field ??= Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Conversation)))[..16];
 
     /// <summary>The same as a positive 31-bit number, for providers that want one (Xiaomi's notify_id).</summary>
     public int CollapseNumber => (int)(Convert.ToUInt32(CollapseId[..8], 16) & 0x7FFFFFFF);
@@ -27,4 +27,8 @@ public sealed record PushNotification(
         ["from"] = From,
         ["badge"] = Badge.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary><see cref="Data"/> as a JSON object, as most providers carry it.</summary>
+    public System.Text.Json.Nodes.JsonObject DataJson() =>
+        new(Data.Select(d => KeyValuePair.Create(d.Key, (System.Text.Json.Nodes.JsonNode?)d.Value)));
 }

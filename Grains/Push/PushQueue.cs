@@ -29,7 +29,6 @@ public sealed partial class PushQueue : BackgroundService
     }
 
     /// <summary>The providers configured on this server.</summary>
-    public IReadOnlyCollection<string> Providers => _lanes.Keys;
 
     public bool Has(string provider) => _lanes.ContainsKey(provider);
 
@@ -55,7 +54,18 @@ public sealed partial class PushQueue : BackgroundService
         try
         {
             await foreach (var notification in reader.ReadAllAsync(stop))
-                await DeliverAsync(provider, notification, stop);
+            {
+                try
+                {
+                    await DeliverAsync(provider, notification, stop);
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    // One alert's trouble (the push grain unreachable for a dead token, say) must not end this worker.
+                    PushMetrics.Count(provider.Name, "failed");
+                    LogProviderError(ex, provider.Name);
+                }
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -214,8 +214,17 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             while (await r.ReadAsync(ct))
                 named.Add((r.GetInt64(0), r.GetString(1)));
         }
+        await using var update = conn.CreateCommand();
+        update.CommandText = "UPDATE messages SET reactions = $r WHERE conversation_id = $c AND seq = $s;";
+        var (c, sq, rx) = (update.Parameters.Add("$c", SqliteType.Text), update.Parameters.Add("$s", SqliteType.Integer),
+            update.Parameters.Add("$r", SqliteType.Text));
+        c.Value = conversation;
         foreach (var (seq, json) in named)
-            await SetReactionsAsync(conversation, seq, StoredJson.ReactionsWithout(json, sender), ct);
+        {
+            sq.Value = seq;
+            rx.Value = (object?)StoredJson.Reactions(StoredJson.ReactionsWithout(json, sender)) ?? DBNull.Value;
+            await update.ExecuteNonQueryAsync(ct);
+        }
         return erased;
     }
 

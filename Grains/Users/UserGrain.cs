@@ -1,13 +1,15 @@
 using ImOrleans.Grains.Push;
 using ImOrleans.Models;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ImOrleans.Grains.Users;
 
 public sealed class UserGrain(
     [PersistentState("user", GrainStorage.Name)] IPersistentState<UserState> state,
-    IOptions<ChatLimits> limits) : Grain, IUserGrain
+    IOptions<ChatLimits> limits,
+    ILogger<UserGrain> log) : Grain, IUserGrain
 {
     // PasswordHasher's format is versioned and salted (PBKDF2, 100k iterations); stateless, so one instance serves all.
     private static readonly PasswordHasher<string> Hasher = new();
@@ -337,10 +339,11 @@ public sealed class UserGrain(
             {
                 await GrainFactory.GetGrain<IConversationGrain>(c).SetRouteAsync(UserId, route).WaitAsync(RouteNoticeTimeout);
             }
-            catch (Exception)
+            catch (Exception ex)
             {
                 // Not fatal: the conversation reloads its routes periodically, and a device that misses live
                 // traffic meanwhile catches up from the store at the next gap or lease renewal.
+                log.LogWarning(ex, "Could not tell {Conversation} where the devices of {User} are", c, UserId);
             }
         }));
     }

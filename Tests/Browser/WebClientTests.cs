@@ -247,6 +247,7 @@ public sealed class WebClientTests
         await Expect(alice.Page.Locator(".history-start")).ToBeVisibleAsync();
         CollectionAssert.AreEqual(Seqs(1, 70), await alice.SeqsAsync(), "the older page in front, nothing twice");
         await Expect(alice.Conversation(conv).Locator(".unread")).ToHaveCountAsync(0);
+        CollectionAssert.AreEqual(Array.Empty<string>(), alice.Problems.ToArray(), "no page errors or CSP refusals");
     }
 
     [TestMethod]
@@ -273,6 +274,7 @@ public sealed class WebClientTests
         await Expect(alice.Message("first draft")).ToHaveCountAsync(0);
         await Expect(alice.Message("said too soon")).ToHaveCountAsync(0);
         CollectionAssert.AreEqual(new long[] { 1, 2 }, await alice.SeqsAsync(), "entries are folded, not shown");
+        CollectionAssert.AreEqual(Array.Empty<string>(), alice.Problems.ToArray(), "no page errors or CSP refusals");
     }
 
     [TestMethod]
@@ -293,6 +295,7 @@ public sealed class WebClientTests
 
         await alice.SignInAsync();
         await Expect(alice.Page.Locator(".conversation")).ToContainTextAsync("You: before logging out");
+        CollectionAssert.AreEqual(Array.Empty<string>(), alice.Problems.ToArray(), "no page errors or CSP refusals");
     }
 
     private static long[] Seqs(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => (long)i)];

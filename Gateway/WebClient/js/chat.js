@@ -433,9 +433,12 @@ export class Chat extends EventTarget {
       this.#onMessage(message);
       this.#changed('messages', entry.conv);
     } catch (error) {
-      if (!(error instanceof PublishError) || !this.outbox.includes(entry))
-        return;
-      if (error.code === 0) {
+      if (!this.outbox.includes(entry))
+        return; // discarded meanwhile
+      if (!(error instanceof PublishError)) {
+        entry.state = 'failed'; // not the server's answer (a bug, a closed client): shown, so it can be retried
+        entry.error = error.message;
+      } else if (error.code === 0) {
         entry.state = 'queued'; // the connection dropped: sent again on the next connect
       } else if (error.retryable && entry.attempts < 6) {
         entry.state = 'queued';
@@ -468,7 +471,7 @@ export class Chat extends EventTarget {
         window.complete = true;
       window.to = Math.max(window.to, ...seqs);
     } else if (messages.some(m => m.seq > window.to + 1) && window.to > 0) {
-      this.#fillGap(conv);
+      this.#fillGap(conv).catch(e => this.#notice(`Could not load everything: ${e.message}`));
     } else {
       window.to = Math.max(window.to, ...seqs);
     }

@@ -96,7 +96,7 @@ public sealed class FcmProvider : IPushProvider, IDisposable
         {
             ["token"] = n.Target.Token,
             ["notification"] = new JsonObject { ["title"] = n.Title, ["body"] = n.Body },
-            ["data"] = new JsonObject(n.Data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+            ["data"] = n.DataJson(),
             ["android"] = new JsonObject
             {
                 ["priority"] = "high",

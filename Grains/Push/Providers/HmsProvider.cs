@@ -80,7 +80,7 @@ public sealed class HmsProvider(IOptions<HmsOptions> options, IHttpClientFactory
         ["validate_only"] = false,
         ["message"] = new JsonObject
         {
-            ["data"] = new JsonObject(n.Data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))).ToJsonString(),
+            ["data"] = n.DataJson().ToJsonString(),
             ["android"] = new JsonObject
             {
                 ["category"] = _options.Category,

@@ -48,7 +48,7 @@ public sealed class HonorProvider(IOptions<HonorOptions> options, IHttpClientFac
         {
             Content = JsonContent.Create(new JsonObject
             {
-                ["data"] = new JsonObject(n.Data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))).ToJsonString(),
+                ["data"] = n.DataJson().ToJsonString(),
                 ["android"] = new JsonObject
                 {
                     ["notification"] = new JsonObject

@@ -60,7 +60,7 @@ public sealed class OppoProvider(IOptions<OppoOptions> options, IHttpClientFacto
             ["category"] = _options.Category,
             ["notify_level"] = _options.NotifyLevel,
             ["click_action_type"] = 0, // open the app
-            ["action_parameters"] = new JsonObject(n.Data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))).ToJsonString(),
+            ["action_parameters"] = n.DataJson().ToJsonString(),
         };
         if (_options.ChannelId is { Length: > 0 } channel)
             notification["channel_id"] = channel;

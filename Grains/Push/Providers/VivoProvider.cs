@@ -59,7 +59,7 @@ public sealed class VivoProvider(IOptions<VivoOptions> options, IHttpClientFacto
                 ["classification"] = 1, // system message (IM), not an operations message
                 ["category"] = _options.Category,
                 ["requestId"] = Guid.NewGuid().ToString("N"),
-                ["clientCustomMap"] = new JsonObject(n.Data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                ["clientCustomMap"] = n.DataJson(),
             }),
         };
         request.Headers.Add("authToken", token);

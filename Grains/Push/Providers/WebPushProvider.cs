@@ -91,9 +91,7 @@ public sealed class WebPushProvider(IOptions<WebPushOptions> options, IHttpClien
                 return PushResult.Dead($"http {code}");
             if (PushHttp.IsRetryable(ex.StatusCode))
             {
-                TimeSpan? after = ex.Headers?.RetryAfter?.Delta
-                    ?? (ex.Headers?.RetryAfter?.Date is { } d ? d - _time.GetUtcNow() : null);
-                return PushResult.Retry($"http {code}", after);
+                return PushResult.Retry($"http {code}", PushHttp.RetryAfter(ex.Headers?.RetryAfter, _time));
             }
             return PushResult.Failed($"http {code}");
         }

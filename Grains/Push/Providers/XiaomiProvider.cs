@@ -44,7 +44,7 @@ public sealed class XiaomiProvider(IOptions<XiaomiOptions> options, IHttpClientF
             ["restricted_package_name"] = _options.PackageName!,
             ["title"] = n.Title,
             ["description"] = n.Body,
-            ["payload"] = new JsonObject(n.Data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))).ToJsonString(),
+            ["payload"] = n.DataJson().ToJsonString(),
             ["pass_through"] = "0", // a notification the system shows, not a message to the app
             ["notify_type"] = "-1", // default sound, vibration and light
             ["notify_id"] = n.CollapseNumber.ToString(CultureInfo.InvariantCulture), // same conversation: replaces
