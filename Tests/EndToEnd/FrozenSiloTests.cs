@@ -53,7 +53,8 @@ public sealed class FrozenSiloTests
             var resumedAfter = clock.Elapsed;
             for (var i = 2; i <= 5; i++)
                 await SendUntilAcceptedAsync(probe, probeConv, $"probe-{i}", TimeSpan.FromSeconds(5));
-            Assert.IsNull(await LockHolderAsync(db), "the frozen silo's session was ended and its lock released");
+            // The other silo now takes the same lock for its own batches, so a holder may be there: just not the frozen one.
+            Assert.AreNotEqual(holder, await LockHolderAsync(db), "the frozen silo's session was ended and its lock released");
             Console.WriteLine($"frozen inside a batch at try {tries} (lock holder pid {holder}); sends through the other silo resumed {resumedAfter.TotalSeconds:F1} s later");
 
             await frozen.ResumeAsync();
