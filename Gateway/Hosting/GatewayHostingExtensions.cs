@@ -4,6 +4,7 @@ using ImOrleans.Gateway.Attachments;
 using ImOrleans.Gateway.Auth;
 using ImOrleans.Gateway.Mqtt;
 using MQTTnet.AspNetCore;
+using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Hosting;
@@ -67,6 +68,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<RpcHandler>();
         builder.Services.AddHostedService<ConnectionLeaseRenewer>();
 
+        builder.Services.AddSingleton<IMqttNetLogger, MqttNetLogBridge>();
         // Kestrel owns every socket; MQTTnet only speaks the protocol on them.
         builder.Services.AddHostedMqttServer(m => m.WithoutDefaultEndpoint()
             // Well above MaxInFlightPerDevice: MQTTnet must never drop a delivery itself; the gateway disconnects first.

@@ -10,8 +10,9 @@ namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Bounds what a connection costs before it has said who it is, on every MQTT listener (TCP, TLS,
 /// WebSocket): at most <see cref="GatewayOptions.MaxPendingConnections"/> connections may be waiting for their
-/// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; and every packet, before and after, goes
-/// through a <see cref="MqttFrameReader"/>.</summary>
+/// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; every packet, before and after, goes
+/// through a <see cref="MqttFrameReader"/>; and what the server writes last (a DISCONNECT) is not dropped by the
+/// close (<see cref="GracefulOutput"/>).</summary>
 public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, ILogger<MqttConnectionGuard> log)
 {
     private readonly GatewayOptions _options = options.Value;
@@ -49,7 +50,8 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
 
         var waiting = new PendingConnect(this, connection, _options.ConnectTimeout);
         connection.Transport = new GuardedPipe(
-            new MqttFrameReader(connection.Transport.Input, _options.MaxPacketBytes, waiting.Arrived), connection.Transport.Output);
+            new MqttFrameReader(connection.Transport.Input, _options.MaxPacketBytes, waiting.Arrived),
+            new GracefulOutput(connection.Transport.Output, connection));
         var remote = connection.RemoteEndPoint?.ToString();
         if (remote is not null)
             _transports[remote] = transport;

@@ -37,7 +37,7 @@ public sealed class MqttDrain(MqttServer server, IOptions<GatewayOptions> option
             }
             catch (Exception ex)
             {
-                log.LogDebug(ex, "Could not disconnect {ClientId} cleanly", c.Id);
+                log.LogWarning(ex, "Could not tell {ClientId} to use another server", c.Id);
             }
         })).WaitAsync(cancellationToken);
     }

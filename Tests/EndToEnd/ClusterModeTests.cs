@@ -185,7 +185,7 @@ public sealed class ClusterModeTests
             foreach (var c in clients)
             {
                 await Eventually.TrueAsync(() => c.Disconnected is not null, $"{c.User} was disconnected");
-                Assert.AreEqual(MqttClientDisconnectReason.UseAnotherServer, c.Disconnected!.Reason, "told to use another server");
+                Assert.AreEqual(MqttClientDisconnectReason.UseAnotherServer, c.Disconnected!.Reason, $"told to use another server ({c.Disconnected.ReasonString}; {c.Disconnected.Exception})\nthe gateway printed:\n{Tail(draining.Output)}");
             }
 
             // The apps follow the advice: reconnect to the other gateway and go on with what was not acknowledged.
@@ -310,6 +310,8 @@ public sealed class ClusterModeTests
         var end = SteadySender.Clock.Elapsed;
         return [.. senders.Select(s => s.LongestSilence(killStarted, end))];
     }
+
+    private static string Tail(string output) => output[^Math.Min(4000, output.Length)..];
 
     private static string Describe(TimeSpan[] recoveries) =>
         $"max {recoveries.Max().TotalSeconds:0.0} s, each: {string.Join(" ", recoveries.Select(r => r.TotalSeconds.ToString("0.0")))}";

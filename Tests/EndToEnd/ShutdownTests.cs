@@ -65,7 +65,8 @@ public sealed class ShutdownTests
             foreach (var client in new[] { alicePhone, bobPhone })
             {
                 await Eventually.TrueAsync(() => client.Disconnected is not null, $"{client.User} saw its connection end");
-                Assert.AreEqual(MqttClientDisconnectReason.UseAnotherServer, client.Disconnected!.Reason, "MQTT 5 clients are told to use another server");
+                Assert.AreEqual(MqttClientDisconnectReason.UseAnotherServer, client.Disconnected!.Reason,
+                    $"MQTT 5 clients are told to use another server ({client.Disconnected.ReasonString}; {client.Disconnected.Exception})\nthe server printed:\n{server.Output[^Math.Min(4000, server.Output.Length)..]}");
             }
             await Eventually.TrueAsync(() => bobOld.Disconnected is not null, "the MQTT 3.1.1 client saw its connection closed");
         }

@@ -1,0 +1,60 @@
+using ImOrleans.Tests.Infrastructure;
+using MQTTnet;
+
+namespace ImOrleans.Tests.Gateway;
+
+/// <summary>When the server ends an MQTT 5 connection it says why (a DISCONNECT with a reason code), and that packet
+/// must reach the client even while the connection is busy: the close must not overtake what was written before it.</summary>
+[TestClass]
+public sealed class ServerDisconnectTests
+{
+    [TestMethod]
+    public async Task BusyConnectionThatIsTakenOverIsToldSo()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var bobPhone = await GatewayFixture.ConnectAsync(bob, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(bobPhone, "direct", alice);
+        // A token, not the password: forty password checks in a row would be throttled as guessing.
+        var token = await HttpAccounts.TokenAsync(await GatewayFixture.SiloAsync(), alice);
+        var reasons = new List<MqttClientDisconnectReason>();
+        for (var round = 0; round < 20; round++)
+        {
+            var old = await GatewayFixture.ConnectAsync(alice, "phone", password: token);
+            // Keep the old connection busy both ways: sends in flight, and bob's replies being delivered to it.
+            using var stop = new CancellationTokenSource();
+            var busy = Task.WhenAll(
+                KeepSendingAsync(old, conv, $"a{round}", stop.Token),
+                KeepSendingAsync(bobPhone, conv, $"b{round}", stop.Token));
+            await Task.Delay(50);
+
+            await using var taking = await GatewayFixture.ConnectAsync(alice, "phone", password: token);
+            await Eventually.TrueAsync(() => old.Disconnected is not null, "the old connection ends");
+            await stop.CancelAsync();
+            await busy;
+            reasons.Add(old.Disconnected!.Reason);
+            old.Abort();
+        }
+
+        CollectionAssert.AreEqual(Enumerable.Repeat(MqttClientDisconnectReason.SessionTakenOver, reasons.Count).ToArray(), reasons.ToArray(),
+            $"every taken-over connection is told why: {string.Join(", ", reasons)}");
+    }
+
+    private static async Task KeepSendingAsync(MqttTestClient client, string conv, string prefix, CancellationToken stop)
+    {
+        for (var i = 0; !stop.IsCancellationRequested && client.IsConnected && i < 1000; i++)
+        {
+            try
+            {
+                await client.SendAsync(conv, $"{prefix}-{i}", "busy");
+            }
+            catch (Exception) when (!client.IsConnected || stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (MQTTnet.Exceptions.MqttClientDisconnectedException)
+            {
+                return;
+            }
+        }
+    }
+}
