@@ -13,6 +13,9 @@ namespace ImOrleans.Gateway.Delivery;
 public sealed class ConnectionDelivery(string user, string device, IDeviceGrain grain, int window,
     Func<MessageRecord, bool> publish, ILogger log)
 {
+    private static readonly TimeSpan FirstRetryPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryPause = TimeSpan.FromSeconds(30);
+
     private readonly object _gate = new();
 
     // Conversation → the highest seq this connection was handed (or passed over as its own).
@@ -26,6 +29,7 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
 
     // A catch-up loop is running; at most one per connection.
     private bool _running;
+    private TimeSpan _retryPause = FirstRetryPause;
     private bool _closed;
     private int _inFlight;
 
@@ -103,6 +107,17 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
             _closed = true;
     }
 
+    private async Task RetryAfterAsync(TimeSpan pause)
+    {
+        await Task.Delay(pause);
+        lock (_gate)
+        {
+            if ((!_all && _behind.Count == 0) || !TryStart())
+                return; // done meanwhile, or already under way
+        }
+        await RunAsync();
+    }
+
     private bool TryStart()
     {
         if (_running || _closed || _inFlight >= window)
@@ -140,21 +155,27 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
             }
             catch (Exception ex)
             {
-                // Tried again with the next live message or lease renewal of this connection.
-                log.LogWarning(ex, "Could not catch {User}/{Device} up from the store", user, device);
+                // Tried again after a pause (or sooner, with the next live message): waiting for traffic alone
+                // would leave the last messages of a quiet conversation undelivered.
+                TimeSpan pause;
                 lock (_gate)
                 {
+                    pause = _retryPause;
                     if (only is null)
                         _all = true;
                     else
                         _behind.UnionWith(only);
                     _running = false;
+                    _retryPause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxRetryPause.Ticks));
                 }
+                log.LogWarning(ex, "Could not catch {User}/{Device} up from the store; trying again in {Pause}", user, device, pause);
+                _ = RetryAfterAsync(pause);
                 return;
             }
 
             lock (_gate)
             {
+                _retryPause = FirstRetryPause;
                 if (!_closed)
                     Apply(page);
             }

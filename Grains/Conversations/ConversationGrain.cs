@@ -34,6 +34,11 @@ public sealed partial class ConversationGrain(
     private Dictionary<IGatewayObserver, List<string>>? _byGateway;
     private IGrainTimer? _routeRefresh;
 
+    // The last message handed to the gateways. A member's route can reach us after a message its device did not
+    // read from the store yet (a slow notice): that device's gateway is handed this one when the route arrives,
+    // and the gap it shows makes the device read what it missed.
+    private MessageRecord? _lastFannedOut;
+
     // Whether push is on in this silo: looked up once, not per message.
     private bool? _pushEnabled;
 
@@ -41,6 +46,12 @@ public sealed partial class ConversationGrain(
     // watched it, so its changes reach us at the next reload.
     private static readonly TimeSpan RouteRefreshInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RouteAskTimeout = TimeSpan.FromSeconds(5);
+
+    // Members whose route could not be asked: asked again after RouteRetryDelay, not only at the next reload, since
+    // until then none of their devices gets live traffic from here.
+    private static readonly TimeSpan RouteRetryDelay = TimeSpan.FromSeconds(2);
+    private readonly HashSet<string> _routesUnknown = [];
+    private IGrainTimer? _routeRetry;
 
     // Null until read from the store: after a failed append we cannot know whether it committed.
     private long? _lastSeq;
@@ -484,6 +495,7 @@ public sealed partial class ConversationGrain(
     private async Task FanOutAsync(MessageRecord message)
     {
         await EnsureRoutesAsync();
+        _lastFannedOut = message;
         foreach (var (gateway, users) in ByGateway())
             _ = gateway.DeliverAsync(message, users);
         // Only messages alert: an edit, a reaction or a delete is no news to wake a phone for.
@@ -565,8 +577,25 @@ public sealed partial class ConversationGrain(
         foreach (var (user, route) in users.Zip(routes))
         {
             if (route is not null)
+            {
+                _routesUnknown.Remove(user);
                 Apply(user, route);
+            }
+            else
+            {
+                _routesUnknown.Add(user);
+            }
         }
+        if (_routesUnknown.Count > 0)
+            _routeRetry ??= this.RegisterGrainTimer(AskUnknownRoutesAgainAsync, new GrainTimerCreationOptions(RouteRetryDelay, Timeout.InfiniteTimeSpan) { Interleave = true });
+    }
+
+    private Task AskUnknownRoutesAgainAsync()
+    {
+        _routeRetry?.Dispose();
+        _routeRetry = null;
+        _routesUnknown.RemoveWhere(u => !S.Members.ContainsKey(u));
+        return WatchAsync(_routesUnknown.ToList());
     }
 
     private void Apply(string user, MemberRoute route)
@@ -577,6 +606,13 @@ public sealed partial class ConversationGrain(
             return;
         _routes[user] = route;
         _byGateway = null;
+        if (_lastFannedOut is null)
+            return;
+        foreach (var gateway in route.Gateways)
+        {
+            if (known is null || !known.Gateways.Contains(gateway))
+                _ = gateway.DeliverAsync(_lastFannedOut, [user]);
+        }
     }
 
     private async Task<long> LastSeqAsync()

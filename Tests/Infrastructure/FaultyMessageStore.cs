@@ -4,14 +4,19 @@ using ImOrleans.Models;
 
 namespace ImOrleans.Tests.Infrastructure;
 
-/// <summary>The real message store of the grain-test cluster, with one fault a test can arm per conversation: the
-/// next append commits and then throws, as when the reply to a COMMIT is lost and the writer cannot know it succeeded.</summary>
+/// <summary>The real message store of the grain-test cluster, with faults a test can arm per conversation: the next
+/// append commits and then throws, as when the reply to a COMMIT is lost and the writer cannot know it succeeded; the
+/// next read throws.</summary>
 public sealed class FaultyMessageStore(IMessageStore inner) : IMessageStore
 {
     private static readonly ConcurrentDictionary<string, bool> CommitThenThrow = new();
+    private static readonly ConcurrentDictionary<string, bool> ReadThrows = new();
 
     /// <summary>The next append to <paramref name="conversation"/> is stored, and then reported as failed.</summary>
     public static void FailNextAppendAfterCommit(string conversation) => CommitThenThrow[conversation] = true;
+
+    /// <summary>The next read of <paramref name="conversation"/>'s messages fails, as when the database is briefly unreachable.</summary>
+    public static void FailNextRead(string conversation) => ReadThrows[conversation] = true;
 
     public BatchStats Stats => inner.Stats;
 
@@ -27,7 +32,9 @@ public sealed class FaultyMessageStore(IMessageStore inner) : IMessageStore
     public Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default) => inner.GetLastSeqAsync(conversation, ct);
 
     public Task<IReadOnlyList<MessageRecord>> ReadAfterAsync(string conversation, long afterSeq, int limit, CancellationToken ct = default) =>
-        inner.ReadAfterAsync(conversation, afterSeq, limit, ct);
+        ReadThrows.TryRemove(conversation, out _)
+            ? throw new IOException($"the store is unreachable reading {conversation} (injected by the test)")
+            : inner.ReadAfterAsync(conversation, afterSeq, limit, ct);
 
     public Task<IReadOnlyList<MessageRecord>> ReadBeforeAsync(string conversation, long beforeSeq, int limit, CancellationToken ct = default) =>
         inner.ReadBeforeAsync(conversation, beforeSeq, limit, ct);

@@ -72,6 +72,18 @@ public sealed class TestGateway : IGatewayObserver
     /// <summary>Connects a device through this gateway as an MQTT CONNECT would: binds it, then reads what it missed.</summary>
     public async Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null)
     {
+        var (grain, delivery) = Attach(grains, user, device, connectionId);
+        await grain.ConnectAsync(Reference, _connections[Ids.DeviceKey(user, device)].Id);
+        await delivery.CatchUpAllAsync();
+    }
+
+    /// <summary>A connection whose news has not reached the grains yet (its device grain is not told): it reads what it
+    /// missed and takes whatever reaches this gateway for its user.</summary>
+    public Task AttachWithoutTellingAsync(IGrainFactory grains, string user, string device) =>
+        Attach(grains, user, device, null).Delivery.CatchUpAllAsync();
+
+    private (IDeviceGrain Grain, ConnectionDelivery Delivery) Attach(IGrainFactory grains, string user, string device, string? connectionId)
+    {
         var key = Ids.DeviceKey(user, device);
         var grain = grains.GetGrain<IDeviceGrain>(key);
         var delivery = new ConnectionDelivery(user, device, grain, ClusterFixture.DeliveryWindow, m =>
@@ -80,8 +92,7 @@ public sealed class TestGateway : IGatewayObserver
             return true;
         }, NullLogger.Instance);
         _connections[key] = new Connection(user, connectionId ?? Guid.NewGuid().ToString("N"), delivery);
-        await grain.ConnectAsync(Reference, _connections[key].Id);
-        await delivery.CatchUpAllAsync();
+        return (grain, delivery);
     }
 
     /// <summary>The device acknowledged one delivery (its PUBACK), freeing room in its window.</summary>
