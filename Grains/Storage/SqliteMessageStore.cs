@@ -59,7 +59,37 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.position, old.body);
         END;
         """,
+        // The full-text index is brought up to date in batches (IndexPending), not by a trigger per insert: indexing
+        // row by row in small commits cost more CPU than the rest of the append. Rows up to fts_progress are indexed;
+        // edits and deletes reach the index only for those, later rows are indexed with whatever text they have then.
+        """
+        DROP TRIGGER messages_fts_insert;
+        DROP TRIGGER messages_fts_update;
+        DROP TRIGGER messages_fts_delete;
+        CREATE TABLE fts_progress (position INTEGER NOT NULL);
+        INSERT INTO fts_progress (position) SELECT COALESCE(MAX(position), 0) FROM messages;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted ON messages
+        WHEN old.position <= (SELECT position FROM fts_progress) BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, body) SELECT 'delete', old.position, old.body WHERE old.kind IS NULL AND old.deleted = 0;
+            INSERT INTO messages_fts (rowid, body) SELECT new.position, new.body WHERE new.kind IS NULL AND new.deleted = 0;
+        END;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+        WHEN old.kind IS NULL AND old.deleted = 0 AND old.position <= (SELECT position FROM fts_progress) BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.position, old.body);
+        END;
+        """,
     ];
+
+    // Indexes every live message after fts_progress and moves it to the end; run inside a write transaction.
+    private const string IndexPending = """
+        INSERT INTO messages_fts (rowid, body) SELECT position, body FROM messages
+        WHERE position > (SELECT position FROM fts_progress) AND kind IS NULL AND deleted = 0;
+        UPDATE fts_progress SET position = (SELECT COALESCE(MAX(position), 0) FROM messages);
+        """;
+
+    // The writer indexes once this many rows have been appended since it last did; a search indexes the rest first.
+    private const int IndexBatch = 1000;
+    private int _unindexed;
 
     private const int RetentionBatch = 1000;
 
@@ -127,6 +157,12 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             p[10].Value = (object?)StoredJson.Mentions(m.Mentions) ?? DBNull.Value;
             p[11].Value = (object?)AttachmentsJson.Write(m.Attachments) ?? DBNull.Value;
             await cmd.ExecuteNonQueryAsync(ct);
+        }
+        _unindexed += batch.Count;
+        if (_unindexed >= IndexBatch)
+        {
+            await ExecAsync(_writeConnection, IndexPending, ct);
+            _unindexed = 0;
         }
         await tx.CommitAsync(ct);
     }
@@ -233,6 +269,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         var query = StoredJson.Fts5Query(text);
         if (query.Length == 0)
             return [];
+        await IndexPendingAsync(ct);
         var rows = await QueryAsync(
             $"""
             SELECT m.position, {string.Join(", ", Columns.Split(", ").Select(c => "m." + c))}
@@ -242,6 +279,15 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             """,
             [("$q", query), ("$c", conversation), ("$s", beforeSeq), ("$n", limit)], ct);
         return rows.Select(r => r.Message).ToList();
+    }
+
+    /// <summary>Indexes what the writer has not yet, so that a search finds every message stored before it.</summary>
+    private async Task IndexPendingAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = conn.BeginTransaction(deferred: false);
+        await ExecAsync(conn, IndexPending, ct);
+        await tx.CommitAsync(ct);
     }
 
     public async Task<long> GetHeadPositionAsync(CancellationToken ct = default)

@@ -8,10 +8,10 @@ public abstract class MessageStoreContract
 {
     protected abstract IMessageStore Store { get; }
 
-    private static MessageRecord Msg(string conv, long seq, string body = "hi") =>
+    protected static MessageRecord Msg(string conv, long seq, string body = "hi") =>
         new(conv, seq, $"c{seq}", "alice", "phone", body, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + seq));
 
-    private static string Conv() => "g-" + Guid.NewGuid().ToString("N");
+    protected static string Conv() => "g-" + Guid.NewGuid().ToString("N");
 
     [TestMethod]
     public async Task AppendedMessagesReadBackInSeqOrderWithEveryField()
@@ -212,6 +212,26 @@ public abstract class MessageStoreContract
     }
 
     [TestMethod]
+    public async Task MessagesFoundOnceAndThenEditedDeletedOrErasedAreFoundByWhatTheyNowSayOnly()
+    {
+        var conv = Conv();
+        await Store.AppendAsync(Msg(conv, 1, "meet at the lighthouse"));
+        await Store.AppendAsync(Msg(conv, 2, "the lighthouse code is 1234"));
+        await Store.AppendAsync(Msg(conv, 3, "lighthouse again") with { From = "bob" });
+        Assert.HasCount(3, await Store.SearchAsync(conv, "lighthouse", long.MaxValue, 10), "all three are found (and so indexed)");
+
+        await Store.RewriteAsync(conv, 1, "meet at the pier", null, Msg(conv, 4).Timestamp, deleted: false);
+        await Store.RewriteAsync(conv, 2, "", null, null, deleted: true);
+        await Store.EraseSenderAsync(conv, "bob");
+        await Store.AppendAsync(Msg(conv, 4, "lighthouse, after all"));
+
+        CollectionAssert.AreEqual(new long[] { 4 }, (await Store.SearchAsync(conv, "lighthouse", long.MaxValue, 10)).Select(m => m.Seq).ToArray(),
+            "neither the old text of an edit, a deleted nor an erased message is found; a new one is");
+        CollectionAssert.AreEqual(new long[] { 1 }, (await Store.SearchAsync(conv, "pier", long.MaxValue, 10)).Select(m => m.Seq).ToArray());
+        Assert.IsEmpty(await Store.SearchAsync(conv, "1234", long.MaxValue, 10));
+    }
+
+    [TestMethod]
     public async Task ErasingASenderTombstonesOnlyItsMessagesAndEdits()
     {
         var conv = Conv();
@@ -274,6 +294,18 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
     {
         if (_store is not null)
             await _store.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task TheWriterIndexesLargeBacklogsItselfAndEditsThenReachTheIndex()
+    {
+        // Enough appends for the writer to index them in its own commit (it does so every thousand rows).
+        var conv = Conv();
+        await Task.WhenAll(Enumerable.Range(1, 1200).Select(i => Store.AppendAsync(Msg(conv, i, i == 7 ? "the old quay" : $"filler {i}"))));
+        await Store.RewriteAsync(conv, 7, "the new quay", null, Msg(conv, 1201).Timestamp, deleted: false);
+
+        Assert.IsEmpty(await Store.SearchAsync(conv, "old", long.MaxValue, 10), "the edit took the old text out of the index");
+        CollectionAssert.AreEqual(new long[] { 7 }, (await Store.SearchAsync(conv, "quay", long.MaxValue, 10)).Select(m => m.Seq).ToArray());
     }
 
     [TestMethod]

@@ -1,6 +1,7 @@
 // Measures group-commit throughput of the message store: C conversations, each appending one message
 // after another (as a conversation grain does: the next seq only after the previous commit), until
-// N messages in all are committed. Prints appends/s, batch sizes and commit latency percentiles.
+// N messages in all are committed. Prints appends/s, CPU per append (this process: the store's own work, plus
+// the database server's for PostgreSQL, which is not counted), batch sizes and commit latency percentiles.
 //
 //   dotnet run -c Release --project Tools/StoreBench -- sqlite [conversations] [messages]
 //   dotnet run -c Release --project Tools/StoreBench -- postgres "<connection string>" [conversations] [messages]
@@ -28,6 +29,7 @@ var stats = log.Stats;
 var run = Guid.NewGuid().ToString("N")[..8];
 var latencies = new double[total];
 var next = -1;
+var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var clock = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
 {
@@ -44,11 +46,13 @@ await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
     }
 }));
 clock.Stop();
+var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
 Array.Sort(latencies);
 double P(double q) => latencies[(int)Math.Min(latencies.Length - 1, q * latencies.Length)];
 Console.WriteLine($"store={args[0]} conversations={conversations} messages={total}");
 Console.WriteLine($"appends/s={total / clock.Elapsed.TotalSeconds:F0} elapsed={clock.Elapsed.TotalSeconds:F2}s");
+Console.WriteLine($"cpu-per-append-us={cpu.TotalMicroseconds / total:F1}");
 Console.WriteLine($"batches={stats.Batches} mean-batch={(double)stats.Appends / Math.Max(1, stats.Batches):F1}");
 Console.WriteLine($"commit-latency-ms p50={P(0.50):F2} p99={P(0.99):F2} max={latencies[^1]:F2}");
 if (Directory.Exists(dir))
