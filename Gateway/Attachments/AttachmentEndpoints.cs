@@ -78,7 +78,7 @@ public static class AttachmentEndpoints
             return true;
         foreach (var conversation in stored.Conversations)
         {
-            if (await grains.GetGrain<IConversationGrain>(conversation).MayReadAttachmentAsync(user, stored.Info.Id))
+            if (await grains.Ref<IConversationGrain>(conversation).MayReadAttachmentAsync(user, stored.Info.Id))
                 return true;
         }
         return false;
@@ -92,7 +92,7 @@ public static class AttachmentEndpoints
         var user = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() is { Length: > 0 } token
             ? await tokens.ValidateAccessTokenAsync(token)
             : null;
-        return user is not null && await grains.GetGrain<IUserGrain>(user).IsActiveAsync() ? user : null;
+        return user is not null && await grains.Ref<IUserGrain>(user).IsActiveAsync() ? user : null;
     }
 
     private static string NameOf(string name)

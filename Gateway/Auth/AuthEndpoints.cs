@@ -35,7 +35,7 @@ public static class AuthEndpoints
             return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidId, "user must be 1-64 characters of a-z 0-9 _ . -");
         try
         {
-            await grains.GetGrain<IUserGrain>(body.User).CreateAsync(body.Password);
+            await grains.Ref<IUserGrain>(body.User).CreateAsync(body.Password);
             return Results.Json(new { user = body.User }, statusCode: StatusCodes.Status201Created);
         }
         catch (ImException ex)
@@ -63,7 +63,7 @@ public static class AuthEndpoints
                 if (!throttle.TryAttempt(user, address))
                     return Results.Json(new { error = "slow_down", error_description = "too many password attempts; wait a minute" },
                         statusCode: StatusCodes.Status429TooManyRequests);
-                if (!await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password))
+                if (!await grains.Ref<IUserGrain>(user).VerifyPasswordAsync(password))
                 {
                     throttle.Failed(address);
                     return OAuthError("invalid_grant", "wrong username or password");
@@ -74,7 +74,7 @@ public static class AuthEndpoints
                 if (refresh.Length == 0)
                     return OAuthError("invalid_request", "refresh_token is required");
                 user = await tokens.ValidateRefreshTokenAsync(refresh);
-                if (user is null || !await grains.GetGrain<IUserGrain>(user).IsActiveAsync())
+                if (user is null || !await grains.Ref<IUserGrain>(user).IsActiveAsync())
                     return OAuthError("invalid_grant", "the refresh token is invalid or expired");
                 break;
             case "":

@@ -17,7 +17,7 @@ public static class Accounts
 
     public static async Task<Models.UserProfile> RequireExistingAsync(IGrainFactory grains, string user)
     {
-        var profile = await grains.GetGrain<IUserGrain>(user).GetProfileAsync();
+        var profile = await grains.Ref<IUserGrain>(user).GetProfileAsync();
         return profile.Exists ? profile : throw new ImException(ErrorCodes.NotFound, $"user '{user}' does not exist");
     }
 }

@@ -18,11 +18,11 @@ public sealed class ConversationsService(IGrainFactory grains) : Conversations.C
             var pair = members.Append(by).Where(u => u != Ids.SystemUser).Distinct().ToList();
             if (pair.Count != 2)
                 throw Require.Invalid("members", "of a direct conversation must name the one other user (or both users when as_user is empty)");
-            return (await grains.GetGrain<IConversationGrain>(Ids.Direct(pair[0], pair[1])).CreateDirectAsync(by, pair[0], pair[1])).ToProto();
+            return (await grains.Ref<IConversationGrain>(Ids.Direct(pair[0], pair[1])).CreateDirectAsync(by, pair[0], pair[1])).ToProto();
         }
         if (by == Ids.SystemUser)
             throw Require.Invalid("as_user", "of a group is its owner and must name a user");
-        return (await grains.GetGrain<IConversationGrain>(Ids.NewGroup()).CreateGroupAsync(by, NullIfEmpty(request.Title), members)).ToProto();
+        return (await grains.Ref<IConversationGrain>(Ids.NewGroup()).CreateGroupAsync(by, NullIfEmpty(request.Title), members)).ToProto();
     }
 
     public override async Task<Conversation> GetConversation(GetConversationRequest request, ServerCallContext context)
@@ -36,7 +36,7 @@ public sealed class ConversationsService(IGrainFactory grains) : Conversations.C
         var user = Require.User(request.User, "user");
         await Accounts.RequireExistingAsync(grains, user);
         var response = new ListConversationsResponse();
-        response.Conversations.AddRange((await grains.GetGrain<IUserGrain>(user).ListConversationsAsync()).Select(s => s.ToProto()));
+        response.Conversations.AddRange((await grains.Ref<IUserGrain>(user).ListConversationsAsync()).Select(s => s.ToProto()));
         return response;
     }
 
@@ -76,7 +76,7 @@ public sealed class ConversationsService(IGrainFactory grains) : Conversations.C
         var id = Require.Conversation(conversation);
         var by = Require.ActingUser(asUser);
         await Accounts.RequireEnabledAsync(grains, by);
-        return (grains.GetGrain<IConversationGrain>(id), by);
+        return (grains.Ref<IConversationGrain>(id), by);
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

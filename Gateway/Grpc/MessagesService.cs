@@ -25,7 +25,7 @@ public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempo
         var clientId = request.ClientMessageId.Length > 0 ? request.ClientMessageId : Guid.NewGuid().ToString("N");
         await Accounts.RequireEnabledAsync(grains, from);
 
-        var grain = grains.GetGrain<IConversationGrain>(conversation);
+        var grain = grains.Ref<IConversationGrain>(conversation);
         var entry = Models.EntryRequest.Message(request.Body, request.ReplyTo > 0 ? request.ReplyTo : null,
             request.Mentions.Count > 0 ? request.Mentions.ToList() : null);
         var result = await idempotent.InvokeAsync("Send", ct => grain.PostAsync(from, request.Device, clientId, entry, ct), context.CancellationToken);
@@ -41,7 +41,7 @@ public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempo
         var clientId = request.ClientMessageId.Length > 0 ? request.ClientMessageId : Guid.NewGuid().ToString("N");
         await Accounts.RequireEnabledAsync(grains, by);
 
-        var grain = grains.GetGrain<IConversationGrain>(conversation);
+        var grain = grains.Ref<IConversationGrain>(conversation);
         var result = await idempotent.InvokeAsync("Send",
             ct => grain.PostAsync(by, "", clientId, Models.EntryRequest.Delete(request.Seq), ct), context.CancellationToken);
         return new SendMessageResponse { Message = result.Message.ToProto(), Duplicate = result.Duplicate };
@@ -55,7 +55,7 @@ public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempo
             throw Require.Invalid("limit", "must be 1-100 (0 means 20)");
         await Accounts.RequireEnabledAsync(grains, by);
 
-        var found = await grains.GetGrain<IConversationGrain>(conversation)
+        var found = await grains.Ref<IConversationGrain>(conversation)
             .SearchAsync(by, request.Query, request.HasBefore ? request.Before : null, request.Limit == 0 ? 20 : request.Limit);
         var response = new GetHistoryResponse();
         response.Messages.AddRange(found.Select(m => m.ToProto()));
@@ -74,7 +74,7 @@ public sealed class MessagesService(IGrainFactory grains, IdempotentCalls idempo
         await Accounts.RequireEnabledAsync(grains, by);
 
         var query = new Models.HistoryQuery(request.HasBefore ? request.Before : null, request.HasAfter ? request.After : null, limit);
-        var page = await grains.GetGrain<IConversationGrain>(conversation).HistoryAsync(by, query);
+        var page = await grains.Ref<IConversationGrain>(conversation).HistoryAsync(by, query);
         var response = new GetHistoryResponse();
         response.Messages.AddRange(page.Select(m => m.ToProto()));
         return response;

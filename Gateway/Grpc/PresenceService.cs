@@ -43,7 +43,7 @@ public sealed class PresenceService(IGrainFactory grains, IHostApplicationLifeti
 
     private async Task<Dictionary<string, UserPresence>> ReadAsync(IReadOnlyList<string> users)
     {
-        var presence = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).GetPresenceAsync(null)));
+        var presence = await Task.WhenAll(users.Select(u => grains.Ref<IUserGrain>(u).GetPresenceAsync(null)));
         return presence.ToDictionary(p => p.User, p => p.ToProto());
     }
 }

@@ -64,7 +64,7 @@ public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOpt
     public override async Task<ListPushRegistrationsResponse> ListPushRegistrations(ListPushRegistrationsRequest request, ServerCallContext context)
     {
         var user = await RequireAccountAsync(request.User);
-        var overview = await grains.GetGrain<IPushGrain>(user).GetAsync();
+        var overview = await grains.Ref<IPushGrain>(user).GetAsync();
         var response = new ListPushRegistrationsResponse();
         response.Registrations.AddRange(overview.Registrations.OrderBy(r => r.Device, StringComparer.Ordinal).Select(r => new PushRegistration
         {
@@ -80,7 +80,7 @@ public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOpt
     {
         var user = await RequireAccountAsync(request.User);
         var device = Require.Device(request.Device, "device");
-        if (!await grains.GetGrain<IPushGrain>(user).UnregisterAsync(device))
+        if (!await grains.Ref<IPushGrain>(user).UnregisterAsync(device))
             throw new RpcException(new Status(StatusCode.NotFound, $"device '{device}' of '{user}' has no push registration"));
         return new RemovePushRegistrationResponse();
     }
@@ -99,5 +99,5 @@ public sealed class UsersService(IGrainFactory grains, TokenService tokens, IOpt
         return (await Grain(user).GetProfileAsync()).ToProto();
     }
 
-    private IUserGrain Grain(string user) => grains.GetGrain<IUserGrain>(user);
+    private IUserGrain Grain(string user) => grains.Ref<IUserGrain>(user);
 }

@@ -20,7 +20,7 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
                 {
                     try
                     {
-                        var device = grains.GetGrain<IDeviceGrain>(c.ClientId);
+                        var device = grains.Ref<IDeviceGrain>(c.ClientId);
                         switch (await device.TouchAsync(c.ConnectionId))
                         {
                             case LeaseStatus.Unknown:

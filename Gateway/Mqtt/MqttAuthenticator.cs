@@ -34,7 +34,7 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
                 Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
                 return;
             }
-            await grains.GetGrain<IUserGrain>(user).RegisterDeviceAsync(device!);
+            await grains.Ref<IUserGrain>(user).RegisterDeviceAsync(device!);
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.RateLimited)
         {
@@ -65,12 +65,12 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         // Something shaped like a JWT (three dot-separated parts) is tried as a token first; a password
         // that merely looks like one still works as a password.
         if (password.Count(c => c == '.') == 2 && await tokens.ValidateAccessTokenAsync(password) is { } subject)
-            return subject == user && await grains.GetGrain<IUserGrain>(user).IsActiveAsync();
+            return subject == user && await grains.Ref<IUserGrain>(user).IsActiveAsync();
         if (!options.Value.PasswordLogin || password.Length == 0)
             return false;
         if (!throttle.TryAttempt(user, address))
             throw new ImException(ErrorCodes.RateLimited, "too many password attempts; wait a minute or use a token");
-        if (await grains.GetGrain<IUserGrain>(user).VerifyPasswordAsync(password))
+        if (await grains.Ref<IUserGrain>(user).VerifyPasswordAsync(password))
             return true;
         throttle.Failed(address);
         return false;

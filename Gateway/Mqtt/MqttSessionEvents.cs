@@ -29,7 +29,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             AutoReplenishment = true,
         });
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
-            e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.GetGrain<IDeviceGrain>(e.ClientId),
+            e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.Ref<IDeviceGrain>(e.ClientId),
             o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guard.TransportOf(e.RemoteEndPoint) };
         e.SessionItems[ConnectionKey] = connection;
         GatewayMetrics.Connects.Add(1, connection.MetricTags);
@@ -133,7 +133,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         }
     }
 
-    private IDeviceGrain Device(DeviceConnection c) => grains.GetGrain<IDeviceGrain>(c.ClientId);
+    private IDeviceGrain Device(DeviceConnection c) => grains.Ref<IDeviceGrain>(c.ClientId);
 
     private MqttServer ServerOf() => _server ?? throw new InvalidOperationException("not attached to the MQTT server");
 

@@ -81,7 +81,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
                 await idempotent.InvokeAsync("Typing", _ => typing.TypingAsync(c.User, c.Device), e.CancellationToken);
                 break;
             case ["p"]:
-                var (user, status, text) = (grains.GetGrain<IUserGrain>(c.User), RequireString(payload, "status"), OptionalString(payload, "text"));
+                var (user, status, text) = (grains.Ref<IUserGrain>(c.User), RequireString(payload, "status"), OptionalString(payload, "text"));
                 await idempotent.InvokeAsync("SetPresence", _ => user.SetPresenceAsync(status, text), e.CancellationToken);
                 break;
             case ["rpc", var method]:
@@ -145,7 +145,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     {
         if (!Ids.IsValidConversation(id))
             throw new ImException(ErrorCodes.NotFound, $"no conversation '{id}'");
-        return grains.GetGrain<IConversationGrain>(id);
+        return grains.Ref<IConversationGrain>(id);
     }
 
     private void Refuse(InterceptingPublishEventArgs e, DeviceConnection c, string? reference, string code, string message)

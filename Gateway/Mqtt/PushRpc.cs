@@ -11,7 +11,7 @@ public static class PushRpc
 
     public static async Task<JsonNode?> InvokeAsync(IGrainFactory grains, DeviceConnection c, string method, JsonObject a)
     {
-        var push = grains.GetGrain<IPushGrain>(c.User);
+        var push = grains.Ref<IPushGrain>(c.User);
         switch (method)
         {
             case "device.push":

@@ -17,7 +17,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
         try
         {
             // A session can outlive the disabling of its account until its next lease renewal.
-            if (!await grains.GetGrain<IUserGrain>(c.User).IsActiveAsync())
+            if (!await grains.Ref<IUserGrain>(c.User).IsActiveAsync())
                 throw new ImException(ErrorCodes.Disabled, $"user '{c.User}' is disabled");
             reply = Wire.ReplyOk(rid, await InvokeAsync(c, method, args));
         }
@@ -31,7 +31,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
 
     private async Task<JsonNode?> InvokeAsync(DeviceConnection c, string method, JsonObject a)
     {
-        var me = grains.GetGrain<IUserGrain>(c.User);
+        var me = grains.Ref<IUserGrain>(c.User);
         switch (method)
         {
             case "conv.create":
@@ -93,7 +93,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                     ["token"] = SyncToken.Of(delta.At),
                 };
             case "sync":
-                var pending = await grains.GetGrain<IDeviceGrain>(c.ClientId).SyncAsync(
+                var pending = await grains.Ref<IDeviceGrain>(c.ClientId).SyncAsync(
                     (int)Math.Clamp(OptionalLong(a, "limit") ?? 100, 1, 500), PublishRouter.OptionalString(a, "next"));
                 return new JsonObject
                 {
@@ -120,7 +120,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 var users = Users(a, "users");
                 foreach (var u in users)
                     Ids.RequireUser(u); // before any grain is activated for it
-                var presence = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).GetPresenceAsync(c.User)));
+                var presence = await Task.WhenAll(users.Select(u => grains.Ref<IUserGrain>(u).GetPresenceAsync(c.User)));
                 return new JsonObject { ["presence"] = new JsonArray(presence.Select(p => (JsonNode)Wire.Presence(p)).ToArray()) };
             case "device.list":
                 return new JsonObject { ["devices"] = new JsonArray((await me.GetProfileAsync()).Devices.Select(d => (JsonNode)d).ToArray()) };
@@ -144,9 +144,9 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
                 if (other.Count != 1)
                     throw new ImException(ErrorCodes.BadRequest, "a direct conversation takes exactly one other member");
                 Ids.RequireUser(other[0], "member"); // before its id becomes a grain key
-                return await grains.GetGrain<IConversationGrain>(Ids.Direct(me, other[0])).CreateDirectAsync(me, me, other[0]);
+                return await grains.Ref<IConversationGrain>(Ids.Direct(me, other[0])).CreateDirectAsync(me, me, other[0]);
             case "group":
-                return await grains.GetGrain<IConversationGrain>(Ids.NewGroup()).CreateGroupAsync(me, PublishRouter.OptionalString(a, "title"), members);
+                return await grains.Ref<IConversationGrain>(Ids.NewGroup()).CreateGroupAsync(me, PublishRouter.OptionalString(a, "title"), members);
             default:
                 throw WireErrors.BadPayload("'kind' must be direct or group");
         }
@@ -157,7 +157,7 @@ public sealed class RpcHandler(IGrainFactory grains, DeviceConnections connectio
         var id = PublishRouter.RequireString(a, "conv");
         if (!Ids.IsValidConversation(id))
             throw new ImException(ErrorCodes.NotFound, $"no conversation '{id}'");
-        return grains.GetGrain<IConversationGrain>(id);
+        return grains.Ref<IConversationGrain>(id);
     }
 
     private static List<string> Users(JsonObject a, string name)

@@ -646,7 +646,7 @@ public sealed partial class ConversationGrain(
         S.Members.Select(m => new Member(m.Key, m.Value)).OrderByDescending(m => m.Role).ThenBy(m => m.User, StringComparer.Ordinal).ToList(),
         _lastSeq ?? 0);
 
-    private IUserGrain User(string id) => GrainFactory.GetGrain<IUserGrain>(id);
+    private IUserGrain User(string id) => GrainFactory.Ref<IUserGrain>(id);
 
     private void RequireCreated()
     {

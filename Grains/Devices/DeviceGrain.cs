@@ -55,7 +55,7 @@ public sealed class DeviceGrain(
     public async Task ConnectAsync(IGatewayObserver gateway, string connectionId)
     {
         var (user, device) = Parts;
-        var userGrain = GrainFactory.GetGrain<IUserGrain>(user);
+        var userGrain = GrainFactory.Ref<IUserGrain>(user);
         try
         {
             await userGrain.RegisterDeviceAsync(device);
@@ -87,7 +87,7 @@ public sealed class DeviceGrain(
         if (connectionId == _connectionId)
             await GoOfflineAsync();
         else if (_connectionId is null) // reactivated since: make sure the user grain does not think it online
-            await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
+            await GrainFactory.Ref<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
     }
 
     public async Task<LeaseStatus> TouchAsync(string connectionId)
@@ -102,7 +102,7 @@ public sealed class DeviceGrain(
         {
             // Re-asserting keeps the user grain's view right if it was reactivated meanwhile; conversations may then
             // have sent nothing to this device for a while, so the gateway catches it up from the store.
-            reasserted = await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, _gateway);
+            reasserted = await GrainFactory.Ref<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, _gateway);
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
         {
@@ -126,7 +126,7 @@ public sealed class DeviceGrain(
             state.State.Cursors[conversation] = seq;
             CursorWrite.Changed();
             if (conversation.StartsWith("d:", StringComparison.Ordinal)) // delivered marks exist in direct conversations only
-                _ = GrainFactory.GetGrain<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
+                _ = GrainFactory.Ref<IConversationGrain>(conversation).MarkDeliveredAsync(Parts.User, seq);
         }
         return Task.CompletedTask;
     }
@@ -135,7 +135,7 @@ public sealed class DeviceGrain(
     {
         // Read afresh each time: a conversation the user left since must not be caught up any more. The list only
         // says where to look; each conversation confirms before its stored messages are read out.
-        var joined = await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync();
+        var joined = await GrainFactory.Ref<IUserGrain>(Parts.User).GetJoinedAtAsync();
         var conversations = (only ?? (IEnumerable<string>)joined.Keys).Where(joined.ContainsKey).Distinct()
             .Order(StringComparer.Ordinal).ToList();
         var messages = new List<MessageRecord>();
@@ -194,7 +194,7 @@ public sealed class DeviceGrain(
     {
         limit = Math.Clamp(limit, 1, MaxSyncLimit);
         var resume = SyncPosition.Parse(next);
-        var joined = await GrainFactory.GetGrain<IUserGrain>(Parts.User).GetJoinedAtAsync();
+        var joined = await GrainFactory.Ref<IUserGrain>(Parts.User).GetJoinedAtAsync();
         // A stable order (by id), so that a page can say where the next one starts.
         var conversations = joined.Where(c => resume is null || string.CompareOrdinal(c.Key, resume.Conversation) >= 0)
             .OrderBy(c => c.Key, StringComparer.Ordinal);
@@ -264,7 +264,7 @@ public sealed class DeviceGrain(
         _cursorWrite?.FlushAsync(ct) ?? Task.CompletedTask;
 
     private Task<long?> JoinPointAsync(string conversation) =>
-        GrainFactory.GetGrain<IConversationGrain>(conversation).GetJoinPointAsync(Parts.User);
+        GrainFactory.Ref<IConversationGrain>(conversation).GetJoinPointAsync(Parts.User);
 
     private bool IsOwn(MessageRecord m) => m.From == Parts.User && m.Device == Parts.Device;
 
@@ -283,7 +283,7 @@ public sealed class DeviceGrain(
         _connectionId = null;
         _leaseTimer?.Dispose();
         _leaseTimer = null;
-        await GrainFactory.GetGrain<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
+        await GrainFactory.Ref<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
     }
 
     private async Task CheckLeaseAsync(CancellationToken ct)

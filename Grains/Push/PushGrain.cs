@@ -79,7 +79,7 @@ public sealed class PushGrain(
         if (!Ids.IsValidConversation(conversation))
             throw new ImException(ErrorCodes.NotFound, $"no conversation '{conversation}'");
         // Throws not_member (or not_found): only a member may mute.
-        await GrainFactory.GetGrain<IConversationGrain>(conversation).GetAsync(UserId);
+        await GrainFactory.Ref<IConversationGrain>(conversation).GetAsync(UserId);
         var now = Time.GetUtcNow();
         foreach (var expired in S.Mutes.Where(m => m.Value <= now).Select(m => m.Key).ToList())
             S.Mutes.Remove(expired);
@@ -166,7 +166,7 @@ public sealed class PushGrain(
     {
         if (_blocked is null || Time.GetUtcNow() - _blockedAt > BlockedCacheAge)
         {
-            _blocked = [.. await GrainFactory.GetGrain<IUserGrain>(UserId).ListBlockedAsync()];
+            _blocked = [.. await GrainFactory.Ref<IUserGrain>(UserId).ListBlockedAsync()];
             _blockedAt = Time.GetUtcNow();
         }
         return _blocked.Contains(sender);

@@ -15,18 +15,18 @@ public static class PushHooks
     public static void MessageStored(IServiceProvider services, IGrainFactory grains, string user, MessageRecord message, IEnumerable<string> onlineDevices)
     {
         if (message.From != user && services.GetService<PushQueue>() is not null)
-            _ = grains.GetGrain<IPushGrain>(user).OnMessageAsync(message, onlineDevices.ToArray());
+            _ = grains.Ref<IPushGrain>(user).OnMessageAsync(message, onlineDevices.ToArray());
     }
 
     /// <summary>A device of <paramref name="user"/> connected.</summary>
     public static void DeviceOnline(IServiceProvider services, IGrainFactory grains, string user, string device)
     {
         if (services.GetService<PushQueue>() is not null)
-            _ = grains.GetGrain<IPushGrain>(user).DeviceOnlineAsync(device);
+            _ = grains.Ref<IPushGrain>(user).DeviceOnlineAsync(device);
     }
 
     /// <summary>A device was removed from <paramref name="user"/>'s account. Also when push is off: a registration made
     /// while it was on must not outlive its device.</summary>
     public static void DeviceRemoved(IGrainFactory grains, string user, string device) =>
-        _ = grains.GetGrain<IPushGrain>(user).DeviceRemovedAsync(device);
+        _ = grains.Ref<IPushGrain>(user).DeviceRemovedAsync(device);
 }

@@ -89,7 +89,7 @@ public sealed partial class PushQueue : BackgroundService
                 case PushStatus.TokenDead:
                     PushMetrics.Count(provider.Name, "token_removed");
                     LogTokenDead(provider.Name, n.User, n.Device, result.Reason);
-                    await _grains.GetGrain<IPushGrain>(n.User).TokenRejectedAsync(n.Device, n.Target.Token);
+                    await _grains.Ref<IPushGrain>(n.User).TokenRejectedAsync(n.Device, n.Target.Token);
                     return result;
                 case PushStatus.Retry when attempt < _options.MaxAttempts:
                     var wait = result.RetryAfter ?? delay;

@@ -77,7 +77,7 @@ public sealed class UserGrain(
                 _ = Device(device).EndSessionAsync(forget: false);
             // Conversations remember who may send; they must ask again. A rare, administrative act: worth a call each.
             foreach (var conversation in S.Conversations.Keys)
-                _ = GrainFactory.GetGrain<IConversationGrain>(conversation).ForgetSenderAsync(UserId);
+                _ = GrainFactory.Ref<IConversationGrain>(conversation).ForgetSenderAsync(UserId);
         }
     }
 
@@ -92,9 +92,9 @@ public sealed class UserGrain(
         // Every conversation tombstones the user's messages, tells its devices, and drops the member.
         // Those it left too: what it said there is its own as well.
         await Task.WhenAll(S.Conversations.Keys.Union(S.FormerConversations.Keys)
-            .Select(c => GrainFactory.GetGrain<IConversationGrain>(c).EraseUserAsync(UserId)));
+            .Select(c => GrainFactory.Ref<IConversationGrain>(c).EraseUserAsync(UserId)));
         foreach (var contact in S.Contacts)
-            _ = GrainFactory.GetGrain<IUserGrain>(contact).SetContactOfAsync(UserId, false);
+            _ = GrainFactory.Ref<IUserGrain>(contact).SetContactOfAsync(UserId, false);
         state.State = new UserState { Erased = true };
         await state.WriteStateAsync();
         _onlineDevices.Clear();
@@ -135,7 +135,7 @@ public sealed class UserGrain(
         RequireCreated();
         var at = DateTimeOffset.UtcNow;
         var deltas = await Task.WhenAll(S.Conversations.Keys.Select(c =>
-            GrainFactory.GetGrain<IConversationGrain>(c).GetDeltaAsync(UserId, since)));
+            GrainFactory.Ref<IConversationGrain>(c).GetDeltaAsync(UserId, since)));
         var removed = S.FormerConversations.Where(f => since is null || f.Value > since).Select(f => f.Key)
             .Order(StringComparer.Ordinal).ToList();
         return new StateDelta(deltas.OfType<ConversationDelta>().OrderBy(d => d.Info.Id, StringComparer.Ordinal).ToList(), removed, at);
@@ -144,7 +144,7 @@ public sealed class UserGrain(
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
     {
         var summaries = await Task.WhenAll(S.Conversations.Keys.Select(c =>
-            GrainFactory.GetGrain<IConversationGrain>(c).GetSummaryAsync(UserId)));
+            GrainFactory.Ref<IConversationGrain>(c).GetSummaryAsync(UserId)));
         return summaries.OfType<ConversationSummary>()
             .OrderByDescending(s => s.LastSeq).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
     }
@@ -189,9 +189,9 @@ public sealed class UserGrain(
         if (!S.Contacts.Add(user))
             return;
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IUserGrain>(user).SetContactOfAsync(UserId, true);
+        await GrainFactory.Ref<IUserGrain>(user).SetContactOfAsync(UserId, true);
         if (SharesPresenceWith(user))
-            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor());
+            await GrainFactory.Ref<IUserGrain>(user).OnContactPresenceAsync(PresenceFor());
     }
 
     public async Task RemoveContactAsync(string user)
@@ -200,7 +200,7 @@ public sealed class UserGrain(
         if (!S.Contacts.Remove(user))
             return;
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IUserGrain>(user).SetContactOfAsync(UserId, false);
+        await GrainFactory.Ref<IUserGrain>(user).SetContactOfAsync(UserId, false);
     }
 
     public Task<IReadOnlyList<string>> ListContactsAsync() =>
@@ -217,7 +217,7 @@ public sealed class UserGrain(
         await state.WriteStateAsync();
         // The other side just made the relation mutual: let them see us at once.
         if (added && SharesPresenceWith(user))
-            await GrainFactory.GetGrain<IUserGrain>(user).OnContactPresenceAsync(PresenceFor());
+            await GrainFactory.Ref<IUserGrain>(user).OnContactPresenceAsync(PresenceFor());
     }
 
     public async Task BlockAsync(string user)
@@ -229,7 +229,7 @@ public sealed class UserGrain(
         if (!S.Blocked.Add(user))
             return;
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IConversationGrain>(Ids.Direct(UserId, user)).SetBlockedAsync(UserId, user, true);
+        await GrainFactory.Ref<IConversationGrain>(Ids.Direct(UserId, user)).SetBlockedAsync(UserId, user, true);
     }
 
     public async Task UnblockAsync(string user)
@@ -238,7 +238,7 @@ public sealed class UserGrain(
         if (!S.Blocked.Remove(user))
             return;
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IConversationGrain>(Ids.Direct(UserId, user)).SetBlockedAsync(UserId, user, false);
+        await GrainFactory.Ref<IConversationGrain>(Ids.Direct(UserId, user)).SetBlockedAsync(UserId, user, false);
     }
 
     public Task<IReadOnlyList<string>> ListBlockedAsync() =>
@@ -337,7 +337,7 @@ public sealed class UserGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<IConversationGrain>(c).SetRouteAsync(UserId, route).WaitAsync(RouteNoticeTimeout);
+                await GrainFactory.Ref<IConversationGrain>(c).SetRouteAsync(UserId, route).WaitAsync(RouteNoticeTimeout);
             }
             catch (Exception ex)
             {
@@ -364,18 +364,18 @@ public sealed class UserGrain(
     private Task BroadcastPresenceAsync()
     {
         foreach (var contact in S.Contacts.Where(SharesPresenceWith))
-            _ = GrainFactory.GetGrain<IUserGrain>(contact).OnContactPresenceAsync(PresenceFor());
+            _ = GrainFactory.Ref<IUserGrain>(contact).OnContactPresenceAsync(PresenceFor());
         return Task.CompletedTask;
     }
 
-    private IDeviceGrain Device(string device) => GrainFactory.GetGrain<IDeviceGrain>(Ids.DeviceKey(UserId, device));
+    private IDeviceGrain Device(string device) => GrainFactory.Ref<IDeviceGrain>(Ids.DeviceKey(UserId, device));
 
     private async Task RequireOtherUserAsync(string user)
     {
         Ids.RequireUser(user);
         if (user == UserId)
             throw new ImException(ErrorCodes.BadRequest, "that is you");
-        if (!await GrainFactory.GetGrain<IUserGrain>(user).IsActiveAsync())
+        if (!await GrainFactory.Ref<IUserGrain>(user).IsActiveAsync())
             throw new ImException(ErrorCodes.NotFound, $"user '{user}' does not exist");
     }
 
