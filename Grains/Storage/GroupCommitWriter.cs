@@ -20,14 +20,39 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>Sizes of the batches written so far (for the store metrics and the benchmark).</summary>
     public BatchStats Stats { get; } = new();
 
-    public GroupCommitWriter(Func<IReadOnlyList<MessageRecord>, CancellationToken, Task> writeBatch, int maxBatch, ILogger log)
+    /// <param name="synchronousWriter">The batch writer does its work synchronously (SQLite: its async methods block
+    /// in the database engine and in fsync). The loop then runs on a thread of its own: on the thread pool, a thread
+    /// blocked in every commit made the pool add threads and retire them again, and that churn (thread starts,
+    /// finalizers) cost more CPU than the writes.</param>
+    public GroupCommitWriter(Func<IReadOnlyList<MessageRecord>, CancellationToken, Task> writeBatch, int maxBatch, ILogger log,
+        bool synchronousWriter = false)
     {
         _writeBatch = writeBatch;
         _maxBatch = maxBatch;
         _log = log;
         // Bounded so that a stalled database pushes back on senders instead of growing memory.
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(maxBatch * 16) { SingleReader = true });
-        _loop = Task.Run(RunAsync);
+        _loop = synchronousWriter ? RunOnOwnThread() : Task.Run(RunAsync);
+    }
+
+    private Task RunOnOwnThread()
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                RunBlocking();
+                ended.SetResult();
+            }
+            catch (Exception ex)
+            {
+                ended.SetException(ex);
+            }
+        })
+        { IsBackground = true, Name = "message store writer" };
+        thread.Start();
+        return ended.Task;
     }
 
     public async Task AppendAsync(MessageRecord message, CancellationToken ct)
@@ -35,6 +60,21 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await _queue.Writer.WriteAsync(new Pending(message, done), ct);
         await done.Task.WaitAsync(ct);
+    }
+
+    // Blocking waits on purpose: this thread does nothing else, and a synchronous writer has finished each batch
+    // when its task is returned, so every step stays on this thread.
+    private void RunBlocking()
+    {
+        var batch = new List<Pending>(_maxBatch);
+        var reader = _queue.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && reader.TryRead(out var item))
+                batch.Add(item);
+            CommitAsync(batch).GetAwaiter().GetResult();
+        }
     }
 
     private async Task RunAsync()

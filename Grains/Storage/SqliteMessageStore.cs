@@ -101,7 +101,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
-        _writer = new GroupCommitWriter(WriteBatchAsync, maxBatch, log);
+        _writer = new GroupCommitWriter(WriteBatchAsync, maxBatch, log, synchronousWriter: true);
     }
 
     public BatchStats Stats => _writer.Stats;
