@@ -13,12 +13,16 @@ public sealed class DeviceConnection
         IDeviceGrain grain, int window, Func<DeviceConnection, MessageRecord, bool> publish, ILogger log)
     {
         (User, Device, ConnectionId, Limiter, IsMqtt5) = (user, device, connectionId, limiter, isMqtt5);
+        (ClientId, MessagesTopic) = (Ids.DeviceKey(user, device), Topics.Messages(user));
         Delivery = new ConnectionDelivery(user, device, grain, window, m => publish(this, m), log);
     }
 
     public string User { get; }
     public string Device { get; }
-    public string ClientId => Ids.DeviceKey(User, Device);
+    public string ClientId { get; }
+
+    /// <summary>The topic its messages are published on; made once, as every delivery and every ack names it.</summary>
+    public string MessagesTopic { get; }
 
     /// <summary>Fresh per connection, so that a late disconnect of a replaced connection is recognised.</summary>
     public string ConnectionId { get; }

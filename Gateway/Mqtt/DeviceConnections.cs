@@ -66,7 +66,7 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
     public bool Publish(DeviceConnection connection, MessageRecord message)
     {
         if (connection.Session is { } session
-            && Enqueue(session, Topics.Messages(connection.User), Wire.MessageBytes(message), MqttQualityOfServiceLevel.AtLeastOnce))
+            && Enqueue(session, connection.MessagesTopic, Wire.MessageBytes(message), MqttQualityOfServiceLevel.AtLeastOnce))
         {
             GatewayMetrics.Deliveries.Add(1);
             return true;

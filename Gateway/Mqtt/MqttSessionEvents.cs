@@ -79,7 +79,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
     public Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
     {
         if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection
-            || e.PublishPacket.Topic != Topics.Messages(connection.User))
+            || e.PublishPacket.Topic != connection.MessagesTopic)
             return Task.CompletedTask;
         connection.Delivery.Acknowledged();
         GatewayMetrics.Acks.Add(1);
@@ -114,20 +114,44 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         }
     }
 
+    /// <summary>Where an acknowledged delivery stands: its conversation, seq and store time, read straight from the
+    /// payload we wrote (<see cref="Wire.MessageBytes"/>), without building a document for every ack.</summary>
     private static bool TryReadPosition(System.Buffers.ReadOnlySequence<byte> payload, out string conversation, out long seq, out DateTimeOffset stored)
     {
-        conversation = "";
-        seq = 0;
-        stored = default;
+        (conversation, seq, stored) = ("", 0, default);
+        var found = 0;
         try
         {
-            using var doc = JsonDocument.Parse(payload);
-            conversation = doc.RootElement.GetProperty("conv").GetString() ?? "";
-            seq = doc.RootElement.GetProperty("seq").GetInt64();
-            stored = DateTimeOffset.FromUnixTimeMilliseconds(doc.RootElement.GetProperty("ts").GetInt64());
-            return conversation.Length > 0;
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return false;
+            while (found < 3 && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("conv"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+                        return false;
+                    (conversation, found) = (reader.GetString() ?? "", found + 1);
+                }
+                else if (reader.ValueTextEquals("seq"u8) || reader.ValueTextEquals("ts"u8))
+                {
+                    var isSeq = reader.ValueTextEquals("seq"u8);
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.Number)
+                        return false;
+                    if (isSeq)
+                        seq = reader.GetInt64();
+                    else
+                        stored = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64());
+                    found++;
+                }
+                else if (!reader.TrySkip()) // the value of a property not needed here
+                {
+                    return false;
+                }
+            }
+            return found == 3 && conversation.Length > 0;
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
             return false;
         }
