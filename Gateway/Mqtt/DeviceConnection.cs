@@ -9,7 +9,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>One authenticated MQTT connection of one device on this gateway.</summary>
 public sealed class DeviceConnection
 {
-    public DeviceConnection(string user, string device, string connectionId, RateLimiter limiter, bool isMqtt5,
+    public DeviceConnection(string user, string device, string connectionId, ReplenishingRateLimiter limiter, bool isMqtt5,
         IDeviceGrain grain, int window, Func<DeviceConnection, MessageRecord, bool> publish, ILogger log)
     {
         (User, Device, ConnectionId, Limiter, IsMqtt5) = (user, device, connectionId, limiter, isMqtt5);
@@ -26,7 +26,7 @@ public sealed class DeviceConnection
 
     /// <summary>Fresh per connection, so that a late disconnect of a replaced connection is recognised.</summary>
     public string ConnectionId { get; }
-    public RateLimiter Limiter { get; }
+    public ReplenishingRateLimiter Limiter { get; }
 
     /// <summary>MQTT 5 PUBACKs carry a sent message's seq; MQTT 3.1.1 clients learn it from a <c>sent</c> event.</summary>
     public bool IsMqtt5 { get; }

@@ -26,7 +26,9 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             TokensPerPeriod = o.RatePerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+            // Refilled by the publish that asks (PublishRouter), not by a timer: a timer per connection fired 15 000
+            // times a second for 15 000 idle connections, a third of a core doing nothing.
+            AutoReplenishment = false,
         });
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
             e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.Ref<IDeviceGrain>(e.ClientId),

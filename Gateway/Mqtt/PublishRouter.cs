@@ -36,6 +36,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
                 throw new ImException(ErrorCodes.LimitExceeded, $"payload is limited to {options.Value.MaxPayloadBytes} bytes");
             var payload = Parse(message.Payload);
             reference = ReferenceOf(payload);
+            connection.Limiter.TryReplenish(); // adds what the time since the last publish earned (no timer)
             using var lease = connection.Limiter.AttemptAcquire();
             if (!lease.IsAcquired)
                 throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");

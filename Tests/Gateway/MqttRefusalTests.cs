@@ -165,6 +165,11 @@ public sealed class MqttRefusalTests
         Assert.IsTrue(results.Any(r => r.ReasonCode == MqttClientPublishReasonCode.QuotaExceeded), "some sends are refused");
         await phone.WaitForAsync("e", e => (string?)e["code"] == ErrorCodes.RateLimited, "rate_limited error event");
         Assert.IsTrue((await other.SendAsync(conv, "b1", "I am not limited")).IsSuccess);
+
+        // The bucket refills with time: a second later the flooder may send again, at the configured rate.
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var later = await Task.WhenAll(Enumerable.Range(0, GatewayFixture.RatePerSecond / 2).Select(i => phone.SendAsync(conv, $"l{i}", "calmer now")));
+        Assert.IsTrue(later.All(r => r.IsSuccess), string.Join(", ", later.Select(r => r.ReasonCode)));
     }
 
     [TestMethod]
