@@ -29,6 +29,16 @@ public sealed class UserGrain(
     // A conversation that does not answer soon is left behind: it reloads every route on its own schedule.
     private static readonly TimeSpan RouteNoticeTimeout = TimeSpan.FromSeconds(5);
 
+    // A new device is written to the list within a second, together with any others, not one write (a transaction
+    // with its own sync) each: a storm of new devices connecting was bound by those writes. One lost in a crash is
+    // registered again when that device next connects, as every connect registers its device.
+    private static readonly TimeSpan DeviceListFlushDelay = TimeSpan.FromSeconds(1);
+    private DeferredWrite? _deviceListWrite;
+    private DeferredWrite DeviceListWrite => _deviceListWrite ??= new(this, state.WriteStateAsync, DeviceListFlushDelay);
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
+        _deviceListWrite?.FlushAsync(ct) ?? Task.CompletedTask;
+
     private string UserId => this.GetPrimaryKeyString();
     private UserState S => state.State;
 
@@ -115,7 +125,7 @@ public sealed class UserGrain(
         if (S.Devices.Count >= limits.Value.MaxDevicesPerUser)
             throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' already has {S.Devices.Count} devices (limit {limits.Value.MaxDevicesPerUser})");
         S.Devices.Add(device);
-        await state.WriteStateAsync();
+        DeviceListWrite.Changed();
         await RouteChangedAsync(); // one more device that may be offline
     }
 

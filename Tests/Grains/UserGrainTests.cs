@@ -145,6 +145,23 @@ public sealed class UserGrainTests
     }
 
     [TestMethod]
+    public async Task DevicesRegisteredInAStormAreAllKeptAcrossADeactivation()
+    {
+        var user = await Chat.NewUserAsync(_grains);
+        var account = _grains.GetGrain<IUserGrain>(user);
+        var devices = Enumerable.Range(0, 2).Select(i => $"dev{i}").ToArray(); // the test cluster allows three
+
+        await Task.WhenAll(devices.Select(d => account.RegisterDeviceAsync(d)));
+        // Online through a gateway, so that the reactivated grain can be told from the old one (it knows no connection).
+        await TestGateway.Create(_grains).ConnectAsync(_grains, user, "phone");
+        await account.DeactivateAsync(); // a graceful deactivation (a silo shedding memory or shutting down)
+        await Eventually.TrueAsync(async () => (await account.GetPresenceAsync(null)).Status == PresenceStatus.Offline, "reactivated");
+
+        CollectionAssert.AreEquivalent(devices.Append("phone").ToArray(), (await account.GetProfileAsync()).Devices.ToArray(),
+            "every device is listed by the reactivated grain");
+    }
+
+    [TestMethod]
     public async Task DisabledAccountIsShutOutAlthoughItsUserGrainForgotItsDevices()
     {
         var (user, other) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
