@@ -219,11 +219,14 @@ public sealed class AttachmentTests
         Assert.IsTrue((await alicePhone.PublishAsync($"c/{conv}/m", new { id = "m1", body = "", attachments = new[] { sent["id"] } })).IsSuccess);
         Assert.AreEqual(HttpStatusCode.OK, (await DownloadAsync(token, (string)orphan["id"]!)).StatusCode, "the uploader reads its own upload");
 
+        var orphanFile = Path.Combine(_server.DataDirectory, "attachments", (string)orphan["id"]!);
         await Eventually.TrueAsync(async () => (await DownloadAsync(token, (string)orphan["id"]!)).StatusCode == HttpStatusCode.NotFound,
             "the unreferenced upload to be swept", timeoutMs: 30_000);
+        // The sweep takes the description away first (downloads answer 404 from then on), the bytes a moment later.
+        await Eventually.TrueAsync(() => !File.Exists(orphanFile), "its bytes are gone from disk", 10_000);
 
         Assert.AreEqual(HttpStatusCode.OK, (await DownloadAsync(token, (string)sent["id"]!)).StatusCode, "an upload a message names stays");
-        Assert.IsFalse(File.Exists(Path.Combine(_server.DataDirectory, "attachments", (string)orphan["id"]!)), "its bytes are gone from disk");
+        Assert.IsFalse(File.Exists(orphanFile), "its bytes are gone from disk");
     }
 
     private static async Task<MqttTestClient> ConnectAsync(string user)
