@@ -47,10 +47,9 @@ public sealed partial class ConversationGrain(
     private static readonly TimeSpan RouteRefreshInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RouteAskTimeout = TimeSpan.FromSeconds(5);
 
-    // Members whose route could not be asked: asked again after RouteRetryDelay, not only at the next reload, since
-    // until then none of their devices gets live traffic from here.
+    // Members whose route could not be asked (those missing from _routes) are asked again after RouteRetryDelay, not
+    // only at the next reload, since until then none of their devices gets live traffic from here.
     private static readonly TimeSpan RouteRetryDelay = TimeSpan.FromSeconds(2);
-    private readonly HashSet<string> _routesUnknown = [];
     private IGrainTimer? _routeRetry;
 
     // Null until read from the store: after a failed append we cannot know whether it committed.
@@ -577,16 +576,9 @@ public sealed partial class ConversationGrain(
         foreach (var (user, route) in users.Zip(routes))
         {
             if (route is not null)
-            {
-                _routesUnknown.Remove(user);
                 Apply(user, route);
-            }
-            else
-            {
-                _routesUnknown.Add(user);
-            }
         }
-        if (_routesUnknown.Count > 0)
+        if (routes.Any(r => r is null))
             _routeRetry ??= this.RegisterGrainTimer(AskUnknownRoutesAgainAsync, new GrainTimerCreationOptions(RouteRetryDelay, Timeout.InfiniteTimeSpan) { Interleave = true });
     }
 
@@ -594,8 +586,7 @@ public sealed partial class ConversationGrain(
     {
         _routeRetry?.Dispose();
         _routeRetry = null;
-        _routesUnknown.RemoveWhere(u => !S.Members.ContainsKey(u));
-        return WatchAsync(_routesUnknown.ToList());
+        return WatchAsync(S.Members.Keys.Where(m => !_routes!.ContainsKey(m)).ToList());
     }
 
     private void Apply(string user, MemberRoute route)
