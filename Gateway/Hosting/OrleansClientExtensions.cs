@@ -13,7 +13,8 @@ public static class OrleansClientExtensions
         var postgres = HostingMode.IsCluster(cfg);
         builder.UseOrleansClient(client =>
         {
-            client.AddActivityPropagation();
+            if (TelemetryExtensions.ExportsTraces(cfg))
+                client.AddActivityPropagation();
             if (postgres)
             {
                 client.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });

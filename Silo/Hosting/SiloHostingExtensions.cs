@@ -28,7 +28,8 @@ public static class SiloHostingExtensions
         {
             if (dashboard.Enabled)
                 silo.AddDashboard();
-            silo.AddActivityPropagation(); // one trace from the MQTT publish through the grain calls to each delivery
+            if (Gateway.Hosting.TelemetryExtensions.ExportsTraces(builder.Configuration))
+                silo.AddActivityPropagation(); // one trace from the MQTT publish through the grain calls to each delivery
             silo.AddImGrains(storage);
             silo.Services.AddImPush(builder.Configuration); // off unless a provider is configured (Push:*)
             silo.Configure<ClusterOptions>(o =>
