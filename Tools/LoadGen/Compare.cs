@@ -7,13 +7,15 @@ using ImOrleans.Tools.LoadGen.Targets;
 
 namespace ImOrleans.Tools.LoadGen;
 
-/// <summary>The benchmark: starts the reference broker (mosquitto) and the ImOrleans embedded server side by side,
-/// drives both with the same workload, scenario by scenario (reference first), and prints one table with the
-/// ImOrleans/reference ratios last. The machine is shared and noisy; the ratios are what a single run can tell.</summary>
+/// <summary>The benchmark: starts the reference broker (mosquitto) and the ImOrleans embedded server side by side
+/// (with <c>--postgres</c>, ImOrleans on PostgreSQL too), drives them with the same workload, scenario by scenario
+/// (reference first), and prints one table with the ImOrleans/reference ratios last. The machine is shared and noisy;
+/// the ratios are what a single run can tell.</summary>
 public static class Compare
 {
     private const string Reference = "mosquitto";
     private const string Subject = "imorleans";
+    private const string PostgresSubject = "imorleans-pg";
     private const int ConnectionsPerSourceAddress = 5000;
 
     // Long enough for the JIT to finish tiering up the hot path: a 2 s warm-up left ImOrleans's first measured
@@ -40,22 +42,28 @@ public static class Compare
                 maxDevicesPerUser: Math.Max(10, o.IdlePerUser), maxGroupMembers: Math.Max(1000, o.FanOutReceivers + 1));
             await using var stopSilo = silo;
             using var accounts = new ImOrleansAccounts("127.0.0.1", ports.HttpPort);
-            var targets = new ITarget[]
+            var targets = new List<ITarget>
             {
                 new MosquittoTarget(Reference, mosquitto, new MqttConnector("127.0.0.1", mosquittoPort), run),
                 new ImOrleansTarget(Subject, silo, new MqttConnector("127.0.0.1", ports.MqttPort), accounts, new TokenMinter(signingKey), run, o.IdlePerUser),
-            }.Where(t => o.Only is null || t.Name == o.Only).ToArray();
-            if (targets.Length == 0)
-                throw new ArgumentException($"--only {o.Only}: no such server (mosquitto, imorleans)");
+            };
+            await using var onPostgres = o.Postgres && o.Only is null or PostgresSubject ? await StartOnPostgresAsync(o, run, directory, signingKey) : null;
+            if (onPostgres is not null)
+                targets.Add(onPostgres.Target);
+            targets.RemoveAll(t => o.Only is not null && t.Name != o.Only);
+            if (targets.Count == 0)
+                throw new ArgumentException($"--only {o.Only}: no such server (mosquitto, imorleans, or imorleans-pg with --postgres)");
 
-            var (rows, orleansMessages) = await RunMessagingAsync(o, targets, directory);
-            var idle = await RunIdleAsync(o, targets);
+            var (rows, orleansMessages) = await RunMessagingAsync(o, [.. targets], directory);
+            var idle = await RunIdleAsync(o, [.. targets]);
 
             Console.WriteLine();
+            if (onPostgres is not null)
+                Console.WriteLine($"{PostgresSubject}: ImOrleans in cluster mode on PostgreSQL {onPostgres.Version} (fsync on; its CPU counted as the server's).");
             Console.WriteLine($"ImOrleans embedded (SQLite, synchronous=FULL) beside {version} (no persistence), {Environment.ProcessorCount} cores,");
             Console.WriteLine($"load tool on the same machine; MQTT 5, QoS 1, {TestMessage.BodyLength}-character bodies; load average {loadAtStart} at start, {LoadAverage()} at end.");
             Console.WriteLine();
-            ResultTable.Print(Console.Out, rows, idle, Reference, Subject, orleansMessages);
+            ResultTable.Print(Console.Out, rows, idle, Reference, [Subject, PostgresSubject], orleansMessages);
             clean = rows.All(r => r.Clean);
             return clean ? 0 : 1;
         }
@@ -68,12 +76,45 @@ public static class Compare
         }
     }
 
+    /// <summary>ImOrleans on a throwaway PostgreSQL server: the silo, its accounts and its target, stopped together.</summary>
+    private sealed record OnPostgres(PostgresServer Database, ServerProcess Silo, ImOrleansAccounts Accounts, ITarget Target, string Version)
+        : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Accounts.Dispose();
+            await Silo.DisposeAsync(); // the silo first: its last writes still need the database
+            await Database.DisposeAsync();
+        }
+    }
+
+    private static async Task<OnPostgres> StartOnPostgresAsync(CompareOptions o, string run, string directory, byte[] signingKey)
+    {
+        Progress($"{PostgresSubject}: starting PostgreSQL");
+        var database = await PostgresServer.StartAsync(run);
+        try
+        {
+            var (silo, ports) = await SiloServer.StartAsync(o.Silo, directory, signingKey,
+                maxDevicesPerUser: Math.Max(10, o.IdlePerUser), maxGroupMembers: Math.Max(1000, o.FanOutReceivers + 1), postgres: database.ConnectionString);
+            silo.CountingAlso(() => database.CpuTime);
+            var accounts = new ImOrleansAccounts("127.0.0.1", ports.HttpPort);
+            var target = new ImOrleansTarget(PostgresSubject, silo, new MqttConnector("127.0.0.1", ports.MqttPort), accounts,
+                new TokenMinter(signingKey), run, o.IdlePerUser);
+            return new OnPostgres(database, silo, accounts, target, await database.VersionAsync());
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Each scenario on each server in turn (reference first), with only that scenario's connections open:
     /// idle connections cost ImOrleans CPU, which would otherwise count against the messages of the scenario.</summary>
-    private static async Task<(List<Row> Rows, string OrleansMessages)> RunMessagingAsync(CompareOptions o, ITarget[] targets, string directory)
+    private static async Task<(List<Row> Rows, string? OrleansMessages)> RunMessagingAsync(CompareOptions o, ITarget[] targets, string directory)
     {
         var rows = new List<Row>();
-        var orleansMessages = "Orleans messages per delivered 1:1 message: not measured";
+        var orleansMessages = targets.Any(t => t.Name == Subject) ? "Orleans messages per delivered 1:1 message: not measured" : null;
         foreach (var t in targets)
         {
             Progress($"{t.Name}: warm-up, 10 pairs (not reported)");

@@ -9,7 +9,7 @@ public sealed record CompareOptions
     public const string Usage = """
         usage: LoadGen compare [--silo PATH] [--mosquitto PATH] [--counters PATH] [--quick] [--keep]
                                [--seconds S] [--rate N] [--open-seconds S] [--fanout N] [--fanout-messages N]
-                               [--idle N] [--idle-per-user N] [--only SERVER]
+                               [--idle N] [--idle-per-user N] [--postgres] [--only SERVER]
           --silo             the built Silo.dll                        (Silo/bin/Release/net10.0/Silo.dll)
           --mosquitto        the reference broker                      (/usr/sbin/mosquitto)
           --counters         dotnet-counters, to count Orleans messages (skipped without)
@@ -18,7 +18,9 @@ public sealed record CompareOptions
           --fanout, --fanout-messages  receivers and messages          (1000, 20)
           --idle             idle connections per server, 0 to skip    (15000)
           --idle-per-user    ImOrleans devices per idle user           (500)
-          --only             run one server alone: mosquitto or imorleans (no ratios)
+          --postgres         also ImOrleans in cluster mode on PostgreSQL (imorleans-pg): a throwaway server from
+                             Debian's postgresql package, fsync on; its CPU counts as the server's
+          --only             run one server alone: mosquitto, imorleans or imorleans-pg (no ratios)
           --keep             keep the servers' data and logs
         """;
 
@@ -36,6 +38,7 @@ public sealed record CompareOptions
     public int IdlePerUser { get; init; } = 500;
     public bool Keep { get; init; }
     public string? Only { get; init; }
+    public bool Postgres { get; init; }
 
     public int MaxPairs => PairCounts.Max();
 
@@ -60,6 +63,7 @@ public sealed record CompareOptions
                 "--idle-per-user" => o with { IdlePerUser = Int() },
                 "--keep" => o with { Keep = true },
                 "--only" => o with { Only = Value() },
+                "--postgres" => o with { Postgres = true },
                 "--quick" => o with
                 {
                     ClosedLoop = TimeSpan.FromSeconds(2), OpenLoop = TimeSpan.FromSeconds(3), FanOutReceivers = 100,

@@ -43,7 +43,7 @@ public static class RunningServerCommands
 
     private static int Print(Row row)
     {
-        ResultTable.Print(Console.Out, [row], [], "", row.Server, null);
+        ResultTable.Print(Console.Out, [row], [], "", [row.Server], null);
         return row.Clean ? 0 : 1;
     }
 

@@ -4,10 +4,12 @@
 #
 #   bash Tools/bench/run.sh             # the full run: about ten minutes, most of it setting up accounts
 #   bash Tools/bench/run.sh --quick     # a smoke run
+#   bash Tools/bench/run.sh --postgres  # ImOrleans on PostgreSQL too (cluster mode, one silo): a third column
 #   bash Tools/bench/run.sh --idle 5000 --seconds 10    # any `LoadGen compare` option (Tools/LoadGen/CompareOptions.cs)
 #
-# Installs what is missing: mosquitto (Debian package; the broker is started by the benchmark itself, never as a
-# service) and dotnet-counters (NuGet tool, into Tools/bench/.tools), then builds Silo and LoadGen in Release.
+# Installs what is missing: mosquitto and, for --postgres, postgresql (Debian packages; the benchmark starts its own
+# throwaway servers, never the packages' services) and dotnet-counters (NuGet tool, into Tools/bench/.tools), then
+# builds Silo and LoadGen in Release.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +20,11 @@ if [ ! -x "$mosquitto" ]; then
   echo "installing mosquitto ..." >&2
   $sudo apt-get install -y mosquitto >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y mosquitto >&2; }
   mosquitto=/usr/sbin/mosquitto
+fi
+
+if [[ " $* " == *" --postgres "* ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing postgresql ..." >&2
+  $sudo apt-get install -y postgresql >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y postgresql >&2; }
 fi
 
 counters=$(command -v dotnet-counters || true)

@@ -2,16 +2,16 @@ using System.Globalization;
 
 namespace ImOrleans.Tools.LoadGen.Results;
 
-/// <summary>Prints the rows as one table, the idle-connection figures, and on the last lines the ratios of the
+/// <summary>Prints the rows as one table, the idle-connection figures, and on the last lines the ratios of each
 /// server under test to the reference, scenario by scenario.</summary>
 public static class ResultTable
 {
-    public static void Print(TextWriter w, IReadOnlyList<Row> rows, IReadOnlyList<IdleRow> idle, string reference, string subject,
-        string? orleansMessages)
+    public static void Print(TextWriter w, IReadOnlyList<Row> rows, IReadOnlyList<IdleRow> idle, string reference,
+        IReadOnlyList<string> subjects, string? orleansMessages)
     {
-        w.WriteLine($"{"scenario",-37} {"server",-10} {"msgs/s",8} {"cpu µs/msg",10} {"load µs/msg",11} {"p50 ms",7} {"p99 ms",7} {"max ms",8} {"lost",6} {"dup",5} {"ooo",5}");
+        w.WriteLine($"{"scenario",-37} {"server",-12} {"msgs/s",8} {"cpu µs/msg",10} {"load µs/msg",11} {"p50 ms",7} {"p99 ms",7} {"max ms",8} {"lost",6} {"dup",5} {"ooo",5}");
         foreach (var r in rows.GroupBy(r => r.Scenario).SelectMany(g => g)) // by scenario, in the order they first ran
-            w.WriteLine($"{r.Scenario,-37} {r.Server,-10} {r.MsgsPerSecond,8:F0} {F(r.CpuMicrosPerMessage),10} {F(r.ToolMicrosPerMessage),11} {F(r.P50),7} {F(r.P99),7} {F(r.Max),8} {r.Lost,6} {r.Duplicates,5} {r.OutOfOrder,5}");
+            w.WriteLine($"{r.Scenario,-37} {r.Server,-12} {r.MsgsPerSecond,8:F0} {F(r.CpuMicrosPerMessage),10} {F(r.ToolMicrosPerMessage),11} {F(r.P50),7} {F(r.P99),7} {F(r.Max),8} {r.Lost,6} {r.Duplicates,5} {r.OutOfOrder,5}");
         w.WriteLine("(cpu: the server's; load: the load tool's own, all its connections together)");
         foreach (var r in rows.Where(r => r.Failed > 0))
             w.WriteLine($"  note: {r.Server}, {r.Scenario}: {r.Failed} publishes refused or not acknowledged in time");
@@ -19,10 +19,10 @@ public static class ResultTable
         if (idle.Count > 0)
         {
             w.WriteLine();
-            w.WriteLine($"{"idle connections",-37} {"server",-10} {"open",8} {"KB each",10} {"conn/s",7} {"idle cpu",9}");
+            w.WriteLine($"{"idle connections",-37} {"server",-12} {"open",8} {"KB each",10} {"conn/s",7} {"idle cpu",9}");
             foreach (var i in idle)
             {
-                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-10} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.IdleCpuPercent) + " %",9}");
+                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-12} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.IdleCpuPercent) + " %",9}");
                 if (i.Failed > 0)
                     w.WriteLine($"  note: {i.Server}: {i.Failed} connections failed, first: {i.FirstError}");
             }
@@ -33,6 +33,12 @@ public static class ResultTable
             w.WriteLine();
             w.WriteLine(orleansMessages);
         }
+        foreach (var subject in subjects)
+            PrintRatios(w, rows, idle, reference, subject);
+    }
+
+    private static void PrintRatios(TextWriter w, IReadOnlyList<Row> rows, IReadOnlyList<IdleRow> idle, string reference, string subject)
+    {
         var scenarios = rows.Select(r => r.Scenario).Distinct()
             .Select(x => (Name: x, R: rows.FirstOrDefault(r => r.Scenario == x && r.Server == reference), S: rows.FirstOrDefault(r => r.Scenario == x && r.Server == subject)))
             .Where(x => x.R is not null && x.S is not null).ToList();

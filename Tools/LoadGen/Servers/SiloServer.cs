@@ -1,17 +1,26 @@
 namespace ImOrleans.Tools.LoadGen.Servers;
 
-/// <summary>The ImOrleans embedded server (the built Silo: silo and gateway in one process, SQLite) on free loopback
-/// ports with a fresh data folder, its per-connection rate limit raised out of the way and the limits the
-/// workload needs (devices per user for the idle connections, members for the fan-out group).</summary>
+/// <summary>The ImOrleans server (the built Silo: silo and gateway in one process) on free loopback ports with a fresh
+/// data folder: embedded on SQLite, or in cluster mode on a PostgreSQL database (with registration and password login,
+/// which cluster mode turns off by default, on). Its per-connection rate limit is raised out of the way, and the limits
+/// to what the workload needs (devices per user for the idle connections, members for the fan-out group).</summary>
 public static class SiloServer
 {
     public sealed record Endpoints(int MqttPort, int HttpPort);
 
     public static async Task<(ServerProcess Process, Endpoints Ports)> StartAsync(string siloDll, string directory,
-        byte[] signingKey, int maxDevicesPerUser, int maxGroupMembers)
+        byte[] signingKey, int maxDevicesPerUser, int maxGroupMembers, string? postgres = null)
     {
         var ports = new Endpoints(FreePort.Next(), FreePort.Next());
-        var data = Directory.CreateDirectory(Path.Combine(directory, "silo-data")).FullName;
+        var name = postgres is null ? "silo" : "silo-pg";
+        var data = Directory.CreateDirectory(Path.Combine(directory, $"{name}-data")).FullName;
+        string[] storage = postgres is null ? [] :
+        [
+            "--Storage:Provider=PostgreSQL",
+            $"--Storage:PostgreSQL={postgres}",
+            "--Gateway:OpenRegistration=true",
+            "--Gateway:PasswordLogin=true",
+        ];
         string[] args =
         [
             Path.GetFullPath(siloDll),
@@ -29,9 +38,10 @@ public static class SiloServer
             "--Auth:FailedLoginsPerMinute=1000000",
             $"--Limits:MaxDevicesPerUser={maxDevicesPerUser}",
             $"--Limits:MaxGroupMembers={maxGroupMembers}",
+            .. storage,
         ];
         // Started from its own folder, so it reads its appsettings.json (log levels) as `dotnet run --project Silo` does.
-        var server = ServerProcess.Start("dotnet", args, Path.GetDirectoryName(Path.GetFullPath(siloDll))!, Path.Combine(directory, "silo.log"));
+        var server = ServerProcess.Start("dotnet", args, Path.GetDirectoryName(Path.GetFullPath(siloDll))!, Path.Combine(directory, $"{name}.log"));
         await WaitReadyAsync(server, ports.HttpPort);
         return (server, ports);
     }
