@@ -64,6 +64,8 @@ public static class Compare
             Console.WriteLine($"load tool on the same machine; MQTT 5, QoS 1, {TestMessage.BodyLength}-character bodies; load average {loadAtStart} at start, {LoadAverage()} at end.");
             Console.WriteLine();
             ResultTable.Print(Console.Out, rows, idle, Reference, [Subject, PostgresSubject], orleansMessages);
+            if (MqttConnector.Dropped > 0)
+                Console.WriteLine($"{MqttConnector.Dropped} connections were closed by a server, not by the tool (the first 20 are in the progress output)");
             clean = rows.All(r => r.Clean);
             return clean ? 0 : 1;
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -6,12 +7,22 @@ using MQTTnet.Protocol;
 namespace ImOrleans.Tools.LoadGen.Targets;
 
 /// <summary>Opens MQTT 5 connections to one server: connect (optionally from a given loopback source address, so
-/// thousands of connections do not run out of ephemeral ports), subscribe at QoS 1, all within a timeout.</summary>
+/// thousands of connections do not run out of ephemeral ports), subscribe at QoS 1, all within a timeout. A connection
+/// that ends without the tool closing it is reported on the progress output, with the server's reason: its messages
+/// would otherwise show up only as lost, with no telling whether the server failed to deliver or dropped the client.</summary>
 public sealed class MqttConnector(string host, int port)
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    // Clients the tool is closing itself: their disconnects are expected. Weak: closed clients are not kept alive.
+    private static readonly ConditionalWeakTable<IMqttClient, object> Closing = new();
+
     private readonly MqttClientFactory _factory = new();
+
+    /// <summary>Connections that ended without the tool closing them, so far (all servers).</summary>
+    public static int Dropped => _dropped;
+
+    private static int _dropped;
 
     public async Task<IMqttClient> ConnectAsync(string clientId, string? user, string? password, string? subscription,
         Func<MqttApplicationMessageReceivedEventArgs, Task>? onMessage = null, IPAddress? source = null, bool idle = false)
@@ -33,6 +44,12 @@ public sealed class MqttConnector(string host, int port)
         var client = _factory.CreateMqttClient();
         if (onMessage is not null)
             client.ApplicationMessageReceivedAsync += onMessage;
+        client.DisconnectedAsync += e =>
+        {
+            if (e.ClientWasConnected && !Closing.TryGetValue(client, out _) && Interlocked.Increment(ref _dropped) <= 20)
+                Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}]   {clientId} at {host}:{port} was disconnected: {e.Reason} {e.ReasonString} {e.Exception?.Message}");
+            return Task.CompletedTask;
+        };
         try
         {
             using var timeout = new CancellationTokenSource(Timeout);
@@ -66,6 +83,7 @@ public sealed class MqttConnector(string host, int port)
         using var budget = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) =>
         {
+            Closing.TryAdd(c, c);
             try
             {
                 if (c.IsConnected && !budget.IsCancellationRequested)
