@@ -13,7 +13,7 @@ public static class MessageStoreServiceCollectionExtensions
         options.IsPostgres
             ? new PostgresMessageStore(
                 PostgresMessageStore.WithSessionLimits(
-                    options.PostgreSQL ?? throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL"),
+                    options.PostgresConnectionString ?? throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL"),
                     options),
                 options.MaxBatch, logs.CreateLogger<PostgresMessageStore>())
             : new SqliteMessageStore(options.MessagesPath, options.MaxBatch, logs.CreateLogger<SqliteMessageStore>());

@@ -16,6 +16,22 @@ public sealed class StorageOptions
     /// <summary>Npgsql connection string, required when <see cref="Provider"/> is PostgreSQL.</summary>
     public string? PostgreSQL { get; set; }
 
+    /// <summary>What every PostgreSQL pool of a silo connects with: <see cref="PostgreSQL"/>, with Npgsql's automatic
+    /// preparation of statements on (<c>Max Auto Prepare=32</c>) unless it sets <c>Max Auto Prepare</c> itself. The same
+    /// few statements run for every message; prepared, PostgreSQL no longer parses and plans them each time (a quarter
+    /// less CPU per message for one busy conversation in the benchmark). PgBouncer in transaction mode before 1.21
+    /// cannot carry prepared statements: there, set <c>Max Auto Prepare=0</c>.</summary>
+    public string? PostgresConnectionString => PostgreSQL is null ? null : WithAutoPrepare(PostgreSQL);
+
+    private static string WithAutoPrepare(string connectionString)
+    {
+        // Npgsql's own builder reports every keyword it knows as present; the keys as written tell what was set.
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (written.Keys.Cast<string>().Any(k => k.Replace(" ", "").Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+            return connectionString;
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32 }.ConnectionString;
+    }
+
     /// <summary>Most appends committed in one transaction.</summary>
     public int MaxBatch { get; set; } = 256;
 

@@ -41,8 +41,8 @@ public static class SiloHostingExtensions
             {
                 var advertised = cluster.AdvertisedIP is { Length: > 0 } ip ? IPAddress.Parse(ip) : IPAddress.Loopback;
                 silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: cluster.AdvertisedIP is { Length: > 0 });
-                silo.UseAdoNetClustering(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
-                silo.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
+                silo.UseAdoNetClustering(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgresConnectionString; });
+                silo.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgresConnectionString; });
                 silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = cluster.ProbeTimeout);
                 // In a pod (deploy/kubernetes sets POD_NAMESPACE from the downward API; environment variables are
                 // configuration too): silo name = pod name, and a deleted pod's silo is declared dead at once instead
@@ -69,7 +69,7 @@ public static class SiloHostingExtensions
         {
             if (string.IsNullOrWhiteSpace(storage.PostgreSQL))
                 throw new InvalidOperationException("Storage:PostgreSQL (a connection string) is required when Storage:Provider is PostgreSQL");
-            silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgreSQL; });
+            silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = PostgresInvariant; o.ConnectionString = storage.PostgresConnectionString; });
         }
         else
         {

@@ -384,7 +384,9 @@ public sealed class PostgresMessageStoreTests : MessageStoreContract
     public static async Task Init(TestContext _)
     {
         var cs = _connectionString = await Infrastructure.PostgresServer.CreateDatabaseAsync("store");
-        _store = new PostgresMessageStore(cs, 256, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresMessageStore>.Instance);
+        // As a silo connects: statements prepared once they repeat (StorageOptions.PostgresConnectionString).
+        _store = new PostgresMessageStore(new StorageOptions { PostgreSQL = cs }.PostgresConnectionString!, 256,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresMessageStore>.Instance);
         await _store.InitializeAsync();
     }
 
