@@ -74,7 +74,7 @@ public static class Compare
             if (clean && !o.Keep)
                 Directory.Delete(directory, recursive: true);
             else
-                Progress($"kept {directory} (server logs: silo.log, mosquitto.log)");
+                Progress($"kept {directory} (server logs: silo.log, mosquitto.log, and with --postgres silo-pg.log, postgres.log)");
         }
     }
 
@@ -93,7 +93,7 @@ public static class Compare
     private static async Task<OnPostgres> StartOnPostgresAsync(CompareOptions o, string run, string directory, byte[] signingKey)
     {
         Progress($"{PostgresSubject}: starting PostgreSQL");
-        var database = await PostgresServer.StartAsync(run);
+        var database = await PostgresServer.StartAsync(run, directory);
         try
         {
             var (silo, ports) = await SiloServer.StartAsync(o.Silo, directory, signingKey,

@@ -13,16 +13,18 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _root;
     private readonly bool _asRoot;
     private readonly int _port;
+    private readonly string _logCopy;
 
-    private PostgresServer(string bin, string root, bool asRoot, int port)
+    private PostgresServer(string bin, string root, bool asRoot, int port, string logCopy)
     {
-        (_bin, _root, _asRoot, _port) = (bin, root, asRoot, port);
+        (_bin, _root, _asRoot, _port, _logCopy) = (bin, root, asRoot, port, logCopy);
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Password={Password};Database=postgres";
     }
 
     public string ConnectionString { get; }
 
-    public static async Task<PostgresServer> StartAsync(string run)
+    /// <param name="logDirectory">Where its log is copied when it stops (the run's folder, kept when a run fails).</param>
+    public static async Task<PostgresServer> StartAsync(string run, string logDirectory)
     {
         var bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Order().Select(d => Path.Combine(d, "bin")).LastOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
@@ -32,7 +34,7 @@ public sealed class PostgresServer : IAsyncDisposable
         // Not inside the run's folder: that one is private to us, and the server runs as the postgres user.
         var root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"imorleans-bench-pg-{run}")).FullName;
         var asRoot = Environment.UserName == "root"; // initdb refuses to run as root
-        var server = new PostgresServer(bin, root, asRoot, FreePort.Next());
+        var server = new PostgresServer(bin, root, asRoot, FreePort.Next(), Path.Combine(logDirectory, "postgres.log"));
         await File.WriteAllTextAsync(Path.Combine(root, "pw"), Password);
         if (asRoot)
             await RunAsync("chown", ["-R", "postgres", root]);
@@ -80,6 +82,9 @@ public sealed class PostgresServer : IAsyncDisposable
         }
         finally
         {
+            var log = Path.Combine(_root, "server.log");
+            if (File.Exists(log))
+                File.Copy(log, _logCopy, overwrite: true);
             Directory.Delete(_root, recursive: true);
         }
     }
