@@ -118,13 +118,10 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // The lock and the insert in one round trip (the server runs them in order: the insert still waits for the
-        // lock), the commit in the second: each round trip wakes the database's backend and this process once more.
-        await using var batchCmd = new NpgsqlBatch(conn, tx);
-        batchCmd.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({FeedOrderLock});"));
-        var cmd = new NpgsqlBatchCommand(
-            $"INSERT INTO im_messages ({InsertColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ORDER BY 1, 2;");
-        batchCmd.BatchCommands.Add(cmd);
+        await using (var lockCmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({FeedOrderLock});", conn, tx))
+            await lockCmd.ExecuteNonQueryAsync(ct);
+        await using var cmd = new NpgsqlCommand(
+            $"INSERT INTO im_messages ({InsertColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ORDER BY 1, 2;", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Conversation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Seq).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -137,7 +134,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => m.ReplyTo).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => StoredJson.Mentions(m.Mentions)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = batch.Select(m => AttachmentsJson.Write(m.Attachments)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        await batchCmd.ExecuteNonQueryAsync(ct);
+        await cmd.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
     }
 
