@@ -31,4 +31,20 @@ public sealed class MqttNetLogBridgeTests
         Assert.AreEqual(LogLevel.Information, records[1].Level);
         Assert.AreEqual("Client 'bob/phone': connection lost", records[1].Message);
     }
+
+    [TestMethod]
+    public void AnErrorThatIsOnlyAPeerResettingItsConnectionIsNotAWarning()
+    {
+        using var provider = new FakeLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace));
+        var bridge = new MqttNetLogBridge(factory);
+        var reset = new Microsoft.AspNetCore.Connections.ConnectionResetException("Connection reset by peer",
+            new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset));
+
+        bridge.Publish(MqttNetLogLevel.Error, "MqttConnectedClient", "Client '{0}': Error while processing PUBACK packet", ["alice/terminal"], reset);
+
+        var record = provider.Collector.GetSnapshot().Single();
+        Assert.AreEqual(LogLevel.Information, record.Level, "a client that went away without DISCONNECT is daily life");
+        Assert.AreSame(reset, record.Exception);
+    }
 }
