@@ -65,7 +65,7 @@ public static class Compare
             Console.WriteLine();
             ResultTable.Print(Console.Out, rows, idle, Reference, [Subject, PostgresSubject], orleansMessages);
             if (MqttConnector.Dropped > 0)
-                Console.WriteLine($"{MqttConnector.Dropped} connections were closed by a server, not by the tool (the first 20 are in the progress output)");
+                Console.WriteLine($"{MqttConnector.Dropped} connections ended without the tool closing them: closed by a server, or timed out in the tool (the first 20, with the reason, are in the progress output)");
             clean = rows.All(r => r.Clean);
             return clean ? 0 : 1;
         }

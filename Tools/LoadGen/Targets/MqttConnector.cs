@@ -8,8 +8,9 @@ namespace ImOrleans.Tools.LoadGen.Targets;
 
 /// <summary>Opens MQTT 5 connections to one server: connect (optionally from a given loopback source address, so
 /// thousands of connections do not run out of ephemeral ports), subscribe at QoS 1, all within a timeout. A connection
-/// that ends without the tool closing it is reported on the progress output, with the server's reason: its messages
-/// would otherwise show up only as lost, with no telling whether the server failed to deliver or dropped the client.</summary>
+/// that ends without the tool closing it is reported on the progress output, with the reason (the server's code, or
+/// the client's own timeout): its messages would otherwise show up only as lost, with no telling whether the server
+/// failed to deliver or the client was gone.</summary>
 public sealed class MqttConnector(string host, int port)
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
