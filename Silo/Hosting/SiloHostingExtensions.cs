@@ -3,7 +3,9 @@ using ImOrleans.Gateway.Attachments;
 using ImOrleans.Grains;
 using ImOrleans.Grains.Push;
 using ImOrleans.Grains.Storage;
+using ImOrleans.Silo.Storage;
 using Microsoft.Data.Sqlite;
+using Orleans.Storage;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting.Kubernetes;
@@ -74,6 +76,7 @@ public static class SiloHostingExtensions
         else
         {
             silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = SqliteInvariant; o.ConnectionString = SqliteConnectionString(storage); });
+            WriteOneAtATime(silo.Services, GrainStorage.Name);
         }
         silo.Services.AddMessageStore(storage);
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(storage));
@@ -88,6 +91,17 @@ public static class SiloHostingExtensions
             .Validate(l => l.EditWindow > TimeSpan.Zero && l.MaxMentions >= 0, "Limits:EditWindow must be positive, Limits:MaxMentions at least 0")
             .ValidateOnStart();
         return silo;
+    }
+
+    /// <summary>Puts the grain storage registered as <paramref name="name"/> behind a <see cref="SingleWriterGrainStorage"/>.
+    /// The silo resolves its lifecycle participant through the same key, so the wrapper stands in there too.</summary>
+    private static void WriteOneAtATime(IServiceCollection services, string name)
+    {
+        var registered = services.Last(d => d.IsKeyedService && d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, name));
+        var create = registered.KeyedImplementationFactory
+            ?? throw new InvalidOperationException($"grain storage '{name}' is not registered by a factory");
+        services.Remove(registered);
+        services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new SingleWriterGrainStorage((IGrainStorage)create(sp, key)));
     }
 
     public static string SqliteConnectionString(StorageOptions storage) =>
