@@ -50,28 +50,33 @@ public sealed class UserGrain(
         if (S.Created || S.Erased)
             throw new ImException(ErrorCodes.AlreadyExists, $"user '{UserId}' already exists");
         RequireStrong(password);
+        // Hashed before the account shows as created: reads interleave with this wait.
+        var user = UserId;
+        var hash = await HashingLane.Shared.RunAsync(() => Hasher.HashPassword(user, password));
         S.Created = true;
         S.CreatedAt = DateTimeOffset.UtcNow;
-        S.PasswordHash = Hasher.HashPassword(UserId, password);
+        S.PasswordHash = hash;
         await state.WriteStateAsync();
     }
 
-    public Task<bool> VerifyPasswordAsync(string password)
+    public async Task<bool> VerifyPasswordAsync(string password)
     {
         if (string.IsNullOrEmpty(password))
-            return Task.FromResult(false);
+            return false;
         // An unknown or disabled account is checked against a stand-in hash, so that the time taken does not
         // tell which accounts exist.
         var usable = S.Created && !S.Disabled;
-        var result = Hasher.VerifyHashedPassword(UserId, usable ? S.PasswordHash : StandInHash.Value, password);
-        return Task.FromResult(usable && result != PasswordVerificationResult.Failed);
+        var (user, hash) = (UserId, usable ? S.PasswordHash : StandInHash.Value);
+        var result = await HashingLane.Shared.RunAsync(() => Hasher.VerifyHashedPassword(user, hash, password));
+        return usable && result != PasswordVerificationResult.Failed;
     }
 
     public async Task SetPasswordAsync(string password)
     {
         RequireCreated();
         RequireStrong(password);
-        S.PasswordHash = Hasher.HashPassword(UserId, password);
+        var user = UserId;
+        S.PasswordHash = await HashingLane.Shared.RunAsync(() => Hasher.HashPassword(user, password));
         await state.WriteStateAsync();
     }
 
