@@ -374,7 +374,10 @@ public sealed partial class ConversationGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
     {
-        if (_routes is not null)
+        // Not when the silo shuts down: its user grains are going too, and with no other silo each call failed to
+        // be placed (thousands of errors in the log of a stop). A user grain elsewhere that still counts us as a
+        // watcher only sends route notices, which a new activation ignores until its first fan-out asks afresh.
+        if (_routes is not null && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
             foreach (var member in _routes.Keys)
                 _ = User(member).UnwatchAsync(Id);

@@ -31,6 +31,15 @@ public sealed class ShutdownTests
             var bobPhone = await MqttTestClient.ConnectAsync(server.MqttPort, bob, "phone", Chat.Password);
             var bobOld = await MqttTestClient.ConnectAsync(server.MqttPort, bob, "old", Chat.Password, MqttProtocolVersion.V311);
             conv = (string)(await alicePhone.CallAsync("conv.create", new JsonObject { ["kind"] = "direct", ["members"] = new JsonArray(bob) }))!["conv"]!;
+            // A group whose members are offline: its fan-out asked each of them where their devices are, so at
+            // shutdown it has user grains to stop watching, some of them deactivated before it.
+            var offline = new[] { Unique.User("c"), Unique.User("d"), Unique.User("e"), Unique.User("f") };
+            foreach (var user in offline)
+                Assert.IsTrue((await GatewayFixture.Http.PostAsJsonAsync($"{server.HttpBase}/v1/auth/register",
+                    new { user, password = Chat.Password })).IsSuccessStatusCode);
+            var group = (string)(await alicePhone.CallAsync("conv.create",
+                new JsonObject { ["kind"] = "group", ["members"] = new JsonArray([.. offline.Select(u => JsonValue.Create(u))]) }))!["conv"]!;
+            Assert.IsTrue((await alicePhone.SendAsync(group, "g1", "to the group")).IsSuccess);
             // A connection that never finishes its CONNECT, as garbage on the port would leave behind.
             await using var stuck = await RawConnection.OpenAsync(server, MqttTransport.Tcp);
             await stuck.SendAsync([0x10, 0x7F, 0x00]);
@@ -62,6 +71,10 @@ public sealed class ShutdownTests
             await sender;
 
             Assert.IsLessThan(TimeSpan.FromSeconds(10), watch.Elapsed, "the server exits well within the host's shutdown timeout");
+            // The whole silo stops: a conversation has no user grain to tell that it stops watching, and every attempt
+            // to place one was an error in the log.
+            var unwatchErrors = server.Output.Split('\n').Count(line => line.Contains("UnwatchAsync", StringComparison.Ordinal));
+            Assert.AreEqual(0, unwatchErrors, "log lines about a stopping conversation calling user grains that were gone");
             foreach (var client in new[] { alicePhone, bobPhone })
             {
                 await Eventually.TrueAsync(() => client.Disconnected is not null, $"{client.User} saw its connection end");
