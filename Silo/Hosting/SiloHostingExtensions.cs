@@ -5,10 +5,10 @@ using ImOrleans.Grains.Push;
 using ImOrleans.Grains.Storage;
 using ImOrleans.Silo.Storage;
 using Microsoft.Data.Sqlite;
-using Orleans.Storage;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting.Kubernetes;
+using Orleans.Storage;
 
 namespace ImOrleans.Silo.Hosting;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using ImOrleans.Grains;
 using ImOrleans.Grains.Storage;
-using ImOrleans.Models;
 using ImOrleans.Silo.Hosting;
 using ImOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
