@@ -42,6 +42,11 @@ public sealed class ChatLimits
     /// reaches nobody (each keystroke would otherwise fan out to every member).</summary>
     public int MaxGroupForTypingEvents { get; set; } = 50;
 
+    /// <summary>Groups up to this size tell every member who joined or left; in bigger ones only the user who joined or
+    /// left and the one who made the change hear of it (members ask with conv.get): adding 100 users to a group of
+    /// 1 000 would otherwise be 100 000 events at once.</summary>
+    public int MaxGroupForMemberEvents { get; set; } = 50;
+
     /// <summary>Bytes of messages in one <c>sync</c> reply (as JSON on the wire); more follow on the next page.</summary>
     public int MaxSyncBytes { get; set; } = 256 * 1024;
 

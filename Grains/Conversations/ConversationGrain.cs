@@ -184,7 +184,7 @@ public sealed partial class ConversationGrain(
         if (_routes is not null)
             await WatchAsync(added);
         foreach (var u in added)
-            await BroadcastAsync(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by));
+            await BroadcastAsync(new ConversationEvent(EventTypes.MemberAdded, Id, u, By: by), MembershipAudience(u, by));
         await TellAddedAsync(added, by);
         return Info();
     }
@@ -450,7 +450,7 @@ public sealed partial class ConversationGrain(
             return;
         // Tell the leavers too, before they stop receiving this conversation's events.
         foreach (var u in users)
-            await BroadcastAsync(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by));
+            await BroadcastAsync(new ConversationEvent(EventTypes.MemberRemoved, Id, u, By: by), MembershipAudience(u, by));
         // The users' lists first: should that fail, they stay members rather than go on replaying a
         // conversation they no longer belong to.
         await Task.WhenAll(users.Select(u => User(u).SetMembershipAsync(Id, false, 0, by)));
@@ -515,6 +515,12 @@ public sealed partial class ConversationGrain(
     /// of a new conversation only with its first message. One event for all of them, so one call per gateway.</summary>
     private Task TellAddedAsync(IEnumerable<string> users, string by) =>
         BroadcastAsync(new ConversationEvent(EventTypes.ConversationAdded, Id, by, By: by), users);
+
+    /// <summary>Who hears that <paramref name="user"/> joined or left: every member (null) up to
+    /// <see cref="ChatLimits.MaxGroupForMemberEvents"/>, else only that user and <paramref name="by"/>. One event per
+    /// user to every member would make adding 100 users to a group of 1 000 a storm of 100 000 events.</summary>
+    private string[]? MembershipAudience(string user, string by) =>
+        S.Members.Count <= _limits.MaxGroupForMemberEvents ? null : by == user ? [user] : [user, by];
 
     /// <summary>An event for every member's connected devices (or only <paramref name="users"/>'), not stored.</summary>
     private async Task BroadcastAsync(ConversationEvent evt, IEnumerable<string>? users = null, string? exceptDevice = null)

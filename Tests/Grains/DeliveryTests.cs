@@ -371,6 +371,29 @@ public sealed class DeliveryTests
         await Eventually.TrueAsync(() => gw.Events(c, "phone").Contains(new ConversationEvent(EventTypes.MemberRemoved, id, b, By: a)), "c sees b removed");
         await Eventually.TrueAsync(() => gw.Events(b, "phone").Contains(new ConversationEvent(EventTypes.MemberRemoved, id, b, By: a)), "b is told it was removed");
     }
+
+    [TestMethod]
+    public async Task InABigGroupMembershipChangesReachOnlyThoseConcerned()
+    {
+        // Adding 100 users to a group of 1 000 would otherwise make 100 000 events at once.
+        var (a, b, c, d) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewGroupAsync(_grains, a, b, c); // 3 members, 4 with d: more than MaxGroupForMemberEvents
+        var gw = TestGateway.Create(_grains);
+        foreach (var u in new[] { a, b, d })
+            await gw.ConnectAsync(_grains, u, "phone");
+
+        await Conv(id).AddMembersAsync(a, [d]);
+        await Conv(id).RemoveMembersAsync(a, [d]);
+        await Conv(id).SendAsync(a, "phone", "m1", "later"); // reaches b after the events would have
+
+        var added = new ConversationEvent(EventTypes.MemberAdded, id, d, By: a);
+        var removed = new ConversationEvent(EventTypes.MemberRemoved, id, d, By: a);
+        await Eventually.TrueAsync(() => gw.Events(d, "phone").Contains(added) && gw.Events(d, "phone").Contains(removed), "d hears of both");
+        await Eventually.TrueAsync(() => gw.Events(a, "phone").Contains(added) && gw.Events(a, "phone").Contains(removed), "a, who made them, too");
+        await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 1, "a later message reached b");
+        Assert.DoesNotContain(added, gw.Events(b, "phone"));
+        Assert.DoesNotContain(removed, gw.Events(b, "phone"));
+    }
 }
 
 [TestClass]

@@ -20,6 +20,7 @@ public static class ClusterFixture
     public const int MaxConversationsFromOneUser = 3;
     public const int MaxGroupForReadEvents = 2;
     public const int MaxGroupForTypingEvents = 4;
+    public const int MaxGroupForMemberEvents = 3;
     public const int MaxSyncBytes = 2000;
     public static readonly TimeSpan EditWindow = TimeSpan.FromSeconds(5);
 
@@ -50,6 +51,7 @@ public static class ClusterFixture
                         l.MaxConversationsFromOneUser = MaxConversationsFromOneUser;
                         l.MaxGroupForReadEvents = MaxGroupForReadEvents;
                         l.MaxGroupForTypingEvents = MaxGroupForTypingEvents;
+                        l.MaxGroupForMemberEvents = MaxGroupForMemberEvents;
                         l.MaxSyncBytes = MaxSyncBytes;
                         l.EditWindow = EditWindow;
                     });
