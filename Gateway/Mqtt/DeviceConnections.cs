@@ -12,7 +12,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>The connections this gateway holds, and the observer through which conversations and users reach them.
 /// Everything sent to a device goes into its own MQTTnet session queue, so each device session gets
 /// its own copy and a slow client never holds up another.</summary>
-public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceConnections> log) : IGatewayObserver
+public sealed class DeviceConnections(IServiceProvider services, InputHolds holds, ILogger<DeviceConnections> log) : IGatewayObserver
 {
     private readonly ConcurrentDictionary<string, DeviceConnection> _byClientId = new();
 
@@ -74,7 +74,7 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
         // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
         log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", connection.ClientId, connection.Delivery.InFlight);
         if (Remove(connection.ClientId, connection.ConnectionId))
-            _ = DisconnectAsync(connection.ClientId, MqttDisconnectReasonCode.QuotaExceeded);
+            _ = DisconnectAsync(connection, MqttDisconnectReasonCode.QuotaExceeded);
         return false;
     }
 
@@ -106,8 +106,8 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
 
     public async Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
     {
-        if (Remove(deviceKey, connectionId))
-            await DisconnectAsync(deviceKey, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
+        if (_byClientId.TryGetValue(deviceKey, out var connection) && connection.ConnectionId == connectionId && Remove(deviceKey, connectionId))
+            await DisconnectAsync(connection, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
     }
 
     /// <summary>Sends a gateway-made payload (RPC reply, error event, sent receipt) to one connection.</summary>
@@ -117,17 +117,22 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
             Enqueue(session, topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, correlationData);
     }
 
-    public async Task DisconnectAsync(string clientId, MqttDisconnectReasonCode reason)
+    /// <summary>Tells the client why it must go, then closes its connection.</summary>
+    public async Task DisconnectAsync(DeviceConnection connection, MqttDisconnectReasonCode reason)
     {
+        holds.Hold(connection.Remote);
         try
         {
-            await services.GetRequiredService<MqttServer>().DisconnectClientAsync(clientId, reason);
+            await services.GetRequiredService<MqttServer>().DisconnectClientAsync(connection.ClientId, reason);
         }
         catch (Exception ex)
         {
-            log.LogDebug(ex, "Disconnecting {ClientId} failed; it is probably gone already", clientId);
+            log.LogDebug(ex, "Disconnecting {ClientId} failed; it is probably gone already", connection.ClientId);
         }
     }
+
+    /// <summary>The connection this gateway holds for a device, if any.</summary>
+    public DeviceConnection? Find(string clientId) => _byClientId.GetValueOrDefault(clientId);
 
     private void RemoveFromUser(DeviceConnection c)
     {

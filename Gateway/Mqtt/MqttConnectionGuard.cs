@@ -12,8 +12,8 @@ namespace ImOrleans.Gateway.Mqtt;
 /// WebSocket): at most <see cref="GatewayOptions.MaxPendingConnections"/> connections may be waiting for their
 /// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; every packet, before and after, goes
 /// through a <see cref="MqttFrameReader"/>; and what the server writes last (a DISCONNECT) is not dropped by the
-/// close (<see cref="GracefulOutput"/>).</summary>
-public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, ILogger<MqttConnectionGuard> log)
+/// close (<see cref="GracefulOutput"/>), nor lost to a reset because the client was still sending (<see cref="LingeringClose"/>).</summary>
+public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, InputHolds holds, ILogger<MqttConnectionGuard> log)
 {
     private readonly GatewayOptions _options = options.Value;
     private readonly ILogger _log = log;
@@ -49,12 +49,15 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         }
 
         var waiting = new PendingConnect(this, connection, _options.ConnectTimeout);
-        connection.Transport = new GuardedPipe(
-            new MqttFrameReader(connection.Transport.Input, _options.MaxPacketBytes, waiting.Arrived),
-            new GracefulOutput(connection.Transport.Output, connection));
+        var input = connection.Transport.Input;
+        var reader = new MqttFrameReader(input, _options.MaxPacketBytes, waiting.Arrived);
+        connection.Transport = new GuardedPipe(reader, new GracefulOutput(connection.Transport.Output, connection));
         var remote = connection.RemoteEndPoint?.ToString();
         if (remote is not null)
+        {
             _transports[remote] = transport;
+            holds.Add(remote, reader);
+        }
         try
         {
             await next(connection);
@@ -62,8 +65,13 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         finally
         {
             waiting.Arrived();
+            await LingeringClose.DrainAsync(input);
+            await input.CompleteAsync();
             if (remote is not null)
+            {
                 _transports.TryRemove(new KeyValuePair<string, string>(remote, transport));
+                holds.Remove(remote, reader);
+            }
         }
     }
 

@@ -16,14 +16,39 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
     private long _packetStart;  // stream offset of the fixed header of the packet not yet whole
     private long _packetEnd = -1; // its end once that header is known
     private bool _connectSeen;
+    private long _heldUntil; // Environment.TickCount64 until which nothing read is handed on; 0: not held
 
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) =>
-        Inspect(await inner.ReadAsync(cancellationToken));
+    /// <summary>Hands nothing more to MQTTnet for <paramref name="limit"/>, or until its read is cancelled
+    /// (<see cref="InputHolds"/>).</summary>
+    public void Hold(TimeSpan limit) => Volatile.Write(ref _heldUntil, Environment.TickCount64 + (long)limit.TotalMilliseconds);
+
+    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await inner.ReadAsync(cancellationToken);
+        // Checked after the read too: a read already waiting when the hold began must not hand on what comes next.
+        var wait = Volatile.Read(ref _heldUntil) - Environment.TickCount64;
+        if (wait > 0)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                inner.AdvanceTo(result.Buffer.Start); // the read is over; what was read is dropped with the connection
+                throw;
+            }
+        }
+        return Inspect(result);
+    }
 
     public override bool TryRead(out ReadResult result)
     {
-        if (!inner.TryRead(out result))
+        if (Volatile.Read(ref _heldUntil) > Environment.TickCount64 || !inner.TryRead(out result))
+        {
+            result = default;
             return false;
+        }
         result = Inspect(result);
         return true;
     }
@@ -38,7 +63,10 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
 
     public override void CancelPendingRead() => inner.CancelPendingRead();
 
-    public override void Complete(Exception? exception = null) => inner.Complete(exception);
+    /// <summary>Leaves the transport's input open: its owner drains it before the socket closes (<see cref="LingeringClose"/>).</summary>
+    public override void Complete(Exception? exception = null)
+    {
+    }
 
     private ReadResult Inspect(ReadResult result)
     {

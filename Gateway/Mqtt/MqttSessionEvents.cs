@@ -32,7 +32,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         });
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
             e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.Ref<IDeviceGrain>(e.ClientId),
-            o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guard.TransportOf(e.RemoteEndPoint) };
+            o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guard.TransportOf(e.RemoteEndPoint), Remote = e.RemoteEndPoint?.ToString() };
         e.SessionItems[ConnectionKey] = connection;
         GatewayMetrics.Connects.Add(1, connection.MetricTags);
         GatewayMetrics.Connections.Add(1, connection.MetricTags);
@@ -49,7 +49,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         {
             log.LogWarning(ex, "Could not bind {ClientId} to its device grain; disconnecting", e.ClientId);
             connections.Remove(connection.ClientId, connection.ConnectionId);
-            await connections.DisconnectAsync(e.ClientId, MqttDisconnectReasonCode.ServerBusy);
+            await connections.DisconnectAsync(connection, MqttDisconnectReasonCode.ServerBusy);
             return;
         }
         // Live traffic flows from here on; this reads what was stored before (the connection drops repeats).

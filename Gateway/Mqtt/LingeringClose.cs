@@ -1,0 +1,29 @@
+using System.IO.Pipelines;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Reads and drops what a client still sends once its connection is over, until the client closes its end or
+/// <see cref="GracefulOutput.Linger"/> passes; only then may the socket close. A socket closed with input unread is
+/// reset, and a client that is still sending then fails on a broken pipe, often before it has read the DISCONNECT
+/// that told it why (session taken over, server moved): the lingering close of HTTP servers.</summary>
+internal static class LingeringClose
+{
+    public static async Task DrainAsync(PipeReader input)
+    {
+        using var linger = new CancellationTokenSource(GracefulOutput.Linger);
+        try
+        {
+            while (true)
+            {
+                var read = await input.ReadAsync(linger.Token);
+                input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                    return;
+            }
+        }
+        catch (Exception)
+        {
+            // Lingered long enough, or the connection was aborted or reset: it is over either way.
+        }
+    }
+}
