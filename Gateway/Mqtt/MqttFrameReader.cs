@@ -8,7 +8,8 @@ namespace ImOrleans.Gateway.Mqtt;
 /// alone, before MQTTnet buffers anything: the first packet must be a CONNECT, a remaining length must be a valid
 /// varint, and no packet may announce more than the configured maximum (a 256 MB announcement is refused at once,
 /// not buffered). It also ends connections whose peer left mid-packet: MQTTnet's Kestrel adapter reads a completed
-/// pipe that holds only part of a packet again and again, pinning a core forever.</summary>
+/// pipe that holds only part of a packet again and again, pinning a core forever. And it can be held: hand nothing on
+/// while the server is about to disconnect the client (<see cref="InputHolds"/>).</summary>
 internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Action connectReceived) : PipeReader
 {
     private ReadOnlySequence<byte> _buffer;
@@ -22,12 +23,14 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
     /// (<see cref="InputHolds"/>).</summary>
     public void Hold(TimeSpan limit) => Volatile.Write(ref _heldUntil, Environment.TickCount64 + (long)limit.TotalMilliseconds);
 
+    // Milliseconds the hold has left; no clock read on the path of every packet while nothing is held.
+    private long HoldLeft() => Volatile.Read(ref _heldUntil) is var until and not 0 ? until - Environment.TickCount64 : 0;
+
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         var result = await inner.ReadAsync(cancellationToken);
-        // Checked after the read too: a read already waiting when the hold began must not hand on what comes next.
-        var wait = Volatile.Read(ref _heldUntil) - Environment.TickCount64;
-        if (wait > 0)
+        // Checked once the read returns, so that a read already waiting when the hold began hands nothing on either.
+        if (HoldLeft() is var wait and > 0)
         {
             try
             {
@@ -44,7 +47,7 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
 
     public override bool TryRead(out ReadResult result)
     {
-        if (Volatile.Read(ref _heldUntil) > Environment.TickCount64 || !inner.TryRead(out result))
+        if (HoldLeft() > 0 || !inner.TryRead(out result))
         {
             result = default;
             return false;
