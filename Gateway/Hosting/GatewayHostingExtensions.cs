@@ -58,7 +58,7 @@ public static class GatewayHostingExtensions
 
         builder.Services.AddSingleton<DeviceConnections>();
         builder.Services.AddSingleton<MqttConnectionGuard>();
-        builder.Services.AddSingleton<InputHolds>();
+        builder.Services.AddSingleton<GuardedConnections>();
         builder.Services.AddSingleton<MqttDrain>();
         builder.Services.AddHostedService(s => s.GetRequiredService<MqttDrain>());
         builder.Services.AddHealthChecks().AddCheck<MqttDrain>("draining");

@@ -39,7 +39,7 @@ public sealed class DeviceConnection
     /// <summary>The protocol version, as metrics tag it.</summary>
     public string Version => IsMqtt5 ? "5.0" : "3.1.1";
 
-    /// <summary>The client's address and port, as <see cref="InputHolds"/> knows the connection.</summary>
+    /// <summary>The client's address and port, as <see cref="GuardedConnections"/> knows the connection.</summary>
     public string? Remote { get; init; }
 
     /// <summary>The listener it came through: <c>tcp</c>, <c>tls</c> or <c>websocket</c>.</summary>

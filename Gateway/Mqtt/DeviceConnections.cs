@@ -12,7 +12,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>The connections this gateway holds, and the observer through which conversations and users reach them.
 /// Everything sent to a device goes into its own MQTTnet session queue, so each device session gets
 /// its own copy and a slow client never holds up another.</summary>
-public sealed class DeviceConnections(IServiceProvider services, InputHolds holds, ILogger<DeviceConnections> log) : IGatewayObserver
+public sealed class DeviceConnections(IServiceProvider services, GuardedConnections guarded, ILogger<DeviceConnections> log) : IGatewayObserver
 {
     private readonly ConcurrentDictionary<string, DeviceConnection> _byClientId = new();
 
@@ -38,17 +38,17 @@ public sealed class DeviceConnections(IServiceProvider services, InputHolds hold
         }
     }
 
-    /// <summary>Removes the connection unless a newer one of the same device replaced it.</summary>
-    public bool Remove(string clientId, string connectionId)
+    /// <summary>Removes the connection unless a newer one of the same device replaced it; the one removed, if any.</summary>
+    public DeviceConnection? Remove(string clientId, string connectionId)
     {
         lock (_byUser)
         {
             if (!_byClientId.TryGetValue(clientId, out var c) || c.ConnectionId != connectionId
                 || !_byClientId.TryRemove(new KeyValuePair<string, DeviceConnection>(clientId, c)))
-                return false;
+                return null;
             RemoveFromUser(c);
             c.Delivery.Close();
-            return true;
+            return c;
         }
     }
 
@@ -73,7 +73,7 @@ public sealed class DeviceConnections(IServiceProvider services, InputHolds hold
         }
         // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
         log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", connection.ClientId, connection.Delivery.InFlight);
-        if (Remove(connection.ClientId, connection.ConnectionId))
+        if (Remove(connection.ClientId, connection.ConnectionId) is not null)
             _ = DisconnectAsync(connection, MqttDisconnectReasonCode.QuotaExceeded);
         return false;
     }
@@ -106,7 +106,7 @@ public sealed class DeviceConnections(IServiceProvider services, InputHolds hold
 
     public async Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
     {
-        if (_byClientId.TryGetValue(deviceKey, out var connection) && connection.ConnectionId == connectionId && Remove(deviceKey, connectionId))
+        if (Remove(deviceKey, connectionId) is { } connection)
             await DisconnectAsync(connection, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
     }
 
@@ -120,7 +120,7 @@ public sealed class DeviceConnections(IServiceProvider services, InputHolds hold
     /// <summary>Tells the client why it must go, then closes its connection.</summary>
     public async Task DisconnectAsync(DeviceConnection connection, MqttDisconnectReasonCode reason)
     {
-        holds.Hold(connection.Remote);
+        guarded.Hold(connection.Remote);
         try
         {
             await services.GetRequiredService<MqttServer>().DisconnectClientAsync(connection.ClientId, reason);

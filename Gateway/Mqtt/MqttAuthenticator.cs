@@ -9,7 +9,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>CONNECT: ClientId <c>{user}/{device}</c>, Username <c>{user}</c>, Password an access token or
 /// (where allowed) the account password. Each refusal gets the CONNACK code that names it.</summary>
 public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens, LoginThrottle throttle, DeviceConnections connections,
-    InputHolds holds, IOptions<GatewayOptions> options, ILogger<MqttAuthenticator> log)
+    GuardedConnections guarded, IOptions<GatewayOptions> options, ILogger<MqttAuthenticator> log)
 {
     public async Task ValidateAsync(ValidatingConnectionEventArgs e)
     {
@@ -58,8 +58,9 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         // Only the check happens here: MQTTnet may reuse an existing session (and its items) for this client,
         // so the connection's own state is made fresh when it is connected (MqttSessionEvents).
         e.ReasonCode = MqttConnectReasonCode.Success;
-        // MQTTnet takes the device's connection here over next, and tells it so: see InputHolds for why it waits.
-        holds.Hold(connections.Find(e.ClientId!)?.Remote);
+        // MQTTnet takes the device's connection here over next, and tells it so: see GuardedConnections for why
+        // its input waits.
+        guarded.Hold(connections.Find(e.ClientId!)?.Remote);
     }
 
     private async Task<bool> AuthenticateAsync(string user, string password, System.Net.IPAddress? address)

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
-using System.Net;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -13,23 +11,16 @@ namespace ImOrleans.Gateway.Mqtt;
 /// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; every packet, before and after, goes
 /// through a <see cref="MqttFrameReader"/>; and what the server writes last (a DISCONNECT) is not dropped by the
 /// close (<see cref="GracefulOutput"/>), nor lost to a reset because the client was still sending (<see cref="LingeringClose"/>).</summary>
-public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, InputHolds holds, ILogger<MqttConnectionGuard> log)
+public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, GuardedConnections guarded, ILogger<MqttConnectionGuard> log)
 {
     private readonly GatewayOptions _options = options.Value;
     private readonly ILogger _log = log;
     private int _pending;
 
-    // Remote end point → the listener's transport, while the connection lasts: MQTTnet's events name only the peer.
-    private readonly ConcurrentDictionary<string, string> _transports = new();
-
     /// <summary>Connections accepted whose CONNECT has not fully arrived yet.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
     public ConnectionDelegate Wrap(ConnectionDelegate next, string transport) => connection => GuardAsync(connection, next, transport);
-
-    /// <summary>The transport (<c>tcp</c>, <c>tls</c>, <c>websocket</c>) of the open connection from <paramref name="remote"/>.</summary>
-    public string TransportOf(EndPoint? remote) =>
-        remote is not null && _transports.TryGetValue(remote.ToString()!, out var transport) ? transport : "unknown";
 
     private async Task GuardAsync(ConnectionContext connection, ConnectionDelegate next, string transport)
     {
@@ -54,10 +45,7 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         connection.Transport = new GuardedPipe(reader, new GracefulOutput(connection.Transport.Output, connection));
         var remote = connection.RemoteEndPoint?.ToString();
         if (remote is not null)
-        {
-            _transports[remote] = transport;
-            holds.Add(remote, reader);
-        }
+            guarded.Add(remote, transport, reader);
         try
         {
             await next(connection);
@@ -68,10 +56,7 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
             await LingeringClose.DrainAsync(input);
             await input.CompleteAsync();
             if (remote is not null)
-            {
-                _transports.TryRemove(new KeyValuePair<string, string>(remote, transport));
-                holds.Remove(remote, reader);
-            }
+                guarded.Remove(remote, reader);
         }
     }
 

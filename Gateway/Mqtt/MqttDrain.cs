@@ -11,7 +11,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// clients with "use another server" (and <see cref="GatewayOptions.ServerReference"/> where configured). Without
 /// this, Kestrel waits for the MQTT connections to end by themselves until the host's shutdown timeout, and the
 /// silo in the same process then stops non-gracefully.</summary>
-public sealed class MqttDrain(MqttServer server, InputHolds holds, IOptions<GatewayOptions> options, ILogger<MqttDrain> log)
+public sealed class MqttDrain(MqttServer server, GuardedConnections guarded, IOptions<GatewayOptions> options, ILogger<MqttDrain> log)
     : IHostedLifecycleService, IHealthCheck
 {
     private volatile bool _draining;
@@ -33,7 +33,7 @@ public sealed class MqttDrain(MqttServer server, InputHolds holds, IOptions<Gate
         {
             try
             {
-                holds.Hold(c.RemoteEndPoint);
+                guarded.Hold(c.RemoteEndPoint);
                 await c.DisconnectAsync(goodbye);
             }
             catch (Exception ex)

@@ -9,7 +9,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// varint, and no packet may announce more than the configured maximum (a 256 MB announcement is refused at once,
 /// not buffered). It also ends connections whose peer left mid-packet: MQTTnet's Kestrel adapter reads a completed
 /// pipe that holds only part of a packet again and again, pinning a core forever. And it can be held: hand nothing on
-/// while the server is about to disconnect the client (<see cref="InputHolds"/>).</summary>
+/// while the server is about to disconnect the client (<see cref="GuardedConnections"/>).</summary>
 internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Action connectReceived) : PipeReader
 {
     private ReadOnlySequence<byte> _buffer;
@@ -20,7 +20,7 @@ internal sealed class MqttFrameReader(PipeReader inner, int maxPacketBytes, Acti
     private long _heldUntil; // Environment.TickCount64 until which nothing read is handed on; 0: not held
 
     /// <summary>Hands nothing more to MQTTnet for <paramref name="limit"/>, or until its read is cancelled
-    /// (<see cref="InputHolds"/>).</summary>
+    /// (<see cref="GuardedConnections"/>).</summary>
     public void Hold(TimeSpan limit) => Volatile.Write(ref _heldUntil, Environment.TickCount64 + (long)limit.TotalMilliseconds);
 
     // Milliseconds the hold has left; no clock read on the path of every packet while nothing is held.

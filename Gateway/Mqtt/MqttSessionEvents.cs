@@ -9,7 +9,7 @@ using MQTTnet.Server;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
-public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, MqttConnectionGuard guard, IdempotentCalls idempotent,
+public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, GuardedConnections guarded, IdempotentCalls idempotent,
     IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log, ILogger<ConnectionDelivery> deliveryLog)
 {
     /// <summary>Where a session keeps its <see cref="DeviceConnection"/>.</summary>
@@ -32,7 +32,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         });
         var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
             e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.Ref<IDeviceGrain>(e.ClientId),
-            o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guard.TransportOf(e.RemoteEndPoint), Remote = e.RemoteEndPoint?.ToString() };
+            o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guarded.TransportOf(e.RemoteEndPoint), Remote = e.RemoteEndPoint?.ToString() };
         e.SessionItems[ConnectionKey] = connection;
         GatewayMetrics.Connects.Add(1, connection.MetricTags);
         GatewayMetrics.Connections.Add(1, connection.MetricTags);

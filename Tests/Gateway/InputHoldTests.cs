@@ -4,7 +4,7 @@ using ImOrleans.Gateway.Mqtt;
 
 namespace ImOrleans.Tests.Gateway;
 
-/// <summary>A held connection input (<see cref="InputHolds"/>) hands MQTTnet nothing more until MQTTnet cancels its read
+/// <summary>A held connection input (<see cref="GuardedConnections"/>) hands MQTTnet nothing more until MQTTnet cancels its read
 /// or the hold runs out, and a cancelled read leaves what it had for the lingering close. The takeover itself, over
 /// real sockets, is in <see cref="ServerDisconnectTests"/>.</summary>
 [TestClass]
