@@ -51,6 +51,8 @@ public sealed class DockerfileTests
         {
             CollectionAssert.Contains(copied, $"{dependency}/{Path.GetFileName(dependency)}.csproj", $"{dependency}'s project file, before the restore");
             CollectionAssert.Contains(copied, dependency, $"{dependency}'s sources");
+            foreach (var imported in ImportsOf(dependency))
+                CollectionAssert.Contains(copied, imported, $"{imported}, which {dependency}'s project file imports");
         }
         foreach (var file in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props" })
             CollectionAssert.Contains(copied, file);
@@ -127,6 +129,12 @@ public sealed class DockerfileTests
     }
 
     /// <summary>The project folder and every project it references, directly or not, relative to the repository root.</summary>
+    /// <summary>The files a project's own file imports (such as ServerRuntime.props), relative to the repository.</summary>
+    private static IEnumerable<string> ImportsOf(string folder) =>
+        XDocument.Load(Path.Combine(BuildOutput.SolutionRoot, folder, $"{Path.GetFileName(folder)}.csproj"))
+            .Descendants("Import").Select(i => Path.GetRelativePath(BuildOutput.SolutionRoot,
+                Path.GetFullPath(Path.Combine(BuildOutput.SolutionRoot, folder, i.Attribute("Project")!.Value.Replace('\\', '/')))));
+
     private static IEnumerable<string> ProjectClosure(string project)
     {
         var seen = new HashSet<string>();
