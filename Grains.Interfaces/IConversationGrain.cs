@@ -49,6 +49,13 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("Post")] Task<SendResult> PostAsync(string from, string device, string clientMessageId, EntryRequest entry,
         CancellationToken cancellationToken = default);
 
+    /// <summary>Orders and stores plain messages (no kind, no attachments) of one sender, in their order, with one append:
+    /// what a connection sent while its earlier messages were being stored. Idempotent by (sender, client id) like
+    /// <see cref="PostAsync"/>. A refused sender fails the call; a bad message gets its own outcome and leaves the
+    /// others be. At most 100 messages.</summary>
+    [Alias("PostMany")] Task<IReadOnlyList<PostOutcome>> PostManyAsync(string from, string device, IReadOnlyList<NewMessage> messages,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Messages whose text matches every word of <paramref name="text"/>, newest first, below
     /// <paramref name="beforeSeq"/>; for members.</summary>
     [Alias("Search")] Task<IReadOnlyList<MessageRecord>> SearchAsync(string by, string text, long? beforeSeq, int limit);

@@ -127,6 +127,8 @@ public static class GatewayHostingExtensions
             server.ClientDisconnectedAsync += sessions.DisconnectedAsync;
             server.ClientAcknowledgedPublishPacketAsync += sessions.AcknowledgedAsync;
             server.InterceptingPublishAsync += services.GetRequiredService<PublishRouter>().InterceptAsync;
+            server.InterceptingInboundPacketAsync += PubAckInterceptor.InboundAsync;
+            server.InterceptingOutboundPacketAsync += PubAckInterceptor.OutboundAsync;
             server.InterceptingSubscriptionAsync += services.GetRequiredService<SubscriptionGuard>().InterceptAsync;
         });
         app.MapImGrpc();

@@ -36,6 +36,16 @@ public sealed class DeviceConnection
 
     public AckBatch Acks { get; } = new();
 
+    /// <summary>The packet identifier of the QoS 1 publish MQTTnet is handling (one at a time; its publish event does
+    /// not carry it). Set by <see cref="PubAckInterceptor"/>.</summary>
+    public ushort IncomingPacketId { get; set; }
+
+    /// <summary>Its PUBACKs waiting for messages to be stored; made by its first such message (an idle connection has none).</summary>
+    public HeldAcks? HeldAcks { get; set; }
+
+    /// <summary>Its messages on their way into conversations; made with <see cref="HeldAcks"/>.</summary>
+    public SendLanes? Lanes { get; set; }
+
     /// <summary>The protocol version, as metrics tag it.</summary>
     public string Version => IsMqtt5 ? "5.0" : "3.1.1";
 

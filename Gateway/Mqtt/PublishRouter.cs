@@ -12,7 +12,9 @@ using MQTTnet.Server;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Every client publish: checked, then turned into a grain call. Nothing is routed broker-style.
-/// The PUBACK waits for this handler, so a message is acknowledged only once it is durable.</summary>
+/// A message is acknowledged only once it is durable: a plain QoS 1 message goes into the connection's
+/// <see cref="SendLanes"/> and its PUBACK is held until it is stored (<see cref="HeldAcks"/>), so the client's next
+/// publishes are read meanwhile; any other publish first waits for those, then the PUBACK waits for this handler.</summary>
 public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc, IdempotentCalls idempotent,
     IAttachmentStore attachmentStore, IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
 {
@@ -40,18 +42,86 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             using var lease = connection.Limiter.AttemptAcquire();
             if (!lease.IsAcquired)
                 throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
+            if (PlainMessage(message, payload) is var (conv, id, entry))
+            {
+                await SendLaterAsync(connection, conv, new NewMessage(id, entry), reference, e.CancellationToken);
+                return;
+            }
+            if (connection.Lanes is { } lanes)
+                await lanes.DrainAsync(); // what it sent before is stored before this is handled
             await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
             GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", kind));
         }
         catch (ImException ex)
         {
-            Refuse(e, connection, reference, ex.Code, ex.Message);
+            Apply(e, Refuse(connection, reference, ex.Code, ex.Message));
         }
         catch (Exception ex)
         {
             log.LogWarning(ex, "Publish of {ClientId} to {Topic} failed", e.ClientId, message.Topic);
-            Refuse(e, connection, reference, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id");
+            Apply(e, Refuse(connection, reference, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id"));
         }
+    }
+
+    /// <summary>A publish that can go into a lane: a QoS 1 message on <c>c/{conv}/m</c> with no kind and no attachments.</summary>
+    private static (string Conv, string Id, EntryRequest Entry)? PlainMessage(MQTTnet.MqttApplicationMessage message, JsonObject payload)
+    {
+        if (message.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtLeastOnce || payload["kind"] is not null || payload["attachments"] is not null
+            || !message.Topic.StartsWith("c/", StringComparison.Ordinal) || !message.Topic.EndsWith("/m", StringComparison.Ordinal))
+            return null;
+        var conv = message.Topic[2..^2];
+        if (conv.Contains('/'))
+            return null;
+        if (!Ids.IsValidConversation(conv))
+            throw new ImException(ErrorCodes.NotFound, $"no conversation '{conv}'");
+        return (conv, RequireString(payload, "id"), Entry(payload));
+    }
+
+    /// <summary>Queues a message in its conversation's lane and holds its PUBACK until the outcome is known.</summary>
+    private async Task SendLaterAsync(DeviceConnection c, string conv, NewMessage message, string? reference, CancellationToken ct)
+    {
+        var packetId = c.IncomingPacketId;
+        c.HeldAcks ??= new HeldAcks();
+        c.Lanes ??= new SendLanes((conversation, messages) => idempotent.InvokeAsync("PostMany",
+            call => grains.Ref<IConversationGrain>(conversation).PostManyAsync(c.User, c.Device, messages, call), ct));
+        await c.HeldAcks.WaitForRoomAsync(ct);
+        c.HeldAcks.Hold(packetId, ReplyAsync(c, c.Lanes.SendAsync(conv, message), reference));
+    }
+
+    private async Task<AckReply> ReplyAsync(DeviceConnection c, Task<PostOutcome> pending, string? reference)
+    {
+        PostOutcome outcome;
+        try
+        {
+            outcome = await pending;
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "Messages of {ClientId} could not be stored", c.ClientId);
+            outcome = new PostOutcome(null, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id");
+        }
+        if (outcome.Result is not { } result)
+            return Refuse(c, reference, outcome.ErrorCode ?? ErrorCodes.Unavailable, outcome.Error ?? "");
+        GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", "message"));
+        return Stored(c, result);
+    }
+
+    /// <summary>The PUBACK of a stored message. MQTT 5 PUBACKs carry its seq and time; only 3.1.1 clients need a "sent"
+    /// event (another publish to ack).</summary>
+    private AckReply Stored(DeviceConnection c, SendResult result)
+    {
+        if (!c.IsMqtt5)
+            connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
+        return new AckReply(MqttPubAckReasonCode.Success,
+            Properties: [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())]);
+    }
+
+    private static void Apply(InterceptingPublishEventArgs e, AckReply reply)
+    {
+        e.Response.ReasonCode = reply.Code;
+        e.Response.ReasonString = reply.Reason;
+        if (reply.Properties is not null)
+            e.Response.UserProperties = reply.Properties;
     }
 
     private async Task RouteAsync(DeviceConnection c, string topic, JsonObject payload, string? responseTopic, byte[]? correlation,
@@ -66,10 +136,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
                     entry = entry.Kind is null ? entry with { Attachments = attachments } : throw WireErrors.BadPayload("only a message carries attachments");
                 // The call a client waits on, and repeating it is safe (same id): deadlines and retries, not 30 s.
                 var result = await idempotent.InvokeAsync("Send", ct => grain.PostAsync(c.User, c.Device, id, entry, ct), e.CancellationToken);
-                // MQTT 5 PUBACKs carry the seq and time; only 3.1.1 clients need a "sent" event (another publish to ack).
-                e.Response.UserProperties = [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())];
-                if (!c.IsMqtt5)
-                    connections.Send(c, Topics.Events(c.User), Wire.Sent(result.Message));
+                Apply(e, Stored(c, result));
                 break;
             case ["c", var conv, "r"]:
                 var (read, seq) = (Conversation(conv), RequireLong(payload, "seq"));
@@ -149,12 +216,12 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         return grains.Ref<IConversationGrain>(id);
     }
 
-    private void Refuse(InterceptingPublishEventArgs e, DeviceConnection c, string? reference, string code, string message)
+    /// <summary>Tells the client why a publish was refused (an <c>error</c> event) and returns what its PUBACK says.</summary>
+    private AckReply Refuse(DeviceConnection c, string? reference, string code, string message)
     {
         GatewayMetrics.PublishesRefused.Add(1, GatewayMetrics.Tag("code", code));
-        e.Response.ReasonCode = ReasonCodes.For(code);
-        e.Response.ReasonString = message;
         connections.Send(c, Topics.Events(c.User), Wire.Error(reference, code, message));
+        return new AckReply(ReasonCodes.For(code), message);
     }
 
     /// <summary>What an error event names: the client message id of a send, or the rid of an RPC.</summary>

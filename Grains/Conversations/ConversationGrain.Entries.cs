@@ -126,7 +126,7 @@ public sealed partial class ConversationGrain
         {
             var last = await LastSeqAsync();
             var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            await AppendAsync(new MessageRecord(Id, last + 1, $"erase-{Guid.NewGuid():N}", user, "", "", now, Kind: EntryKinds.Erase));
+            await AppendAsync([new MessageRecord(Id, last + 1, $"erase-{Guid.NewGuid():N}", user, "", "", now, Kind: EntryKinds.Erase)]);
         }
         if (!S.Members.ContainsKey(user))
             return;

@@ -253,9 +253,99 @@ public sealed partial class ConversationGrain(
     public async Task<SendResult> PostAsync(string from, string device, string clientMessageId, EntryRequest entry,
         CancellationToken cancellationToken = default)
     {
+        await RequireMaySendAsync(from, entry?.Kind);
+        CheckRequest(clientMessageId, entry!);
+
+        // The tail first: after an append whose outcome was unknown it is reloaded from the store, and the
+        // dedup window with it, so a retry finds the message if that append did commit.
+        var last = await LastSeqAsync();
+        if (_recent.Find(from, clientMessageId) is { } storedSeq)
+        {
+            var stored = await ReadStoredAsync(storedSeq);
+            await RefoldAsync(stored);
+            return new SendResult(stored, Duplicate: true);
+        }
+
+        var draft = new MessageRecord(Id, last + 1, clientMessageId, from, device ?? "", entry!.Body, Now(),
+            Attachments: entry.Attachments is { Count: > 0 } ? entry.Attachments : null);
+        var (record, fold) = await CheckAsync(draft, entry);
+        await AppendAsync([record]);
+        await FoldAsync(fold);
+        return new SendResult(record, Duplicate: false);
+    }
+
+    // One call and one append for messages a connection sent while its earlier ones were being stored: what the
+    // sender is refused (not a member, blocked, disabled) fails the call; what is wrong with one message fails that one.
+    public async Task<IReadOnlyList<PostOutcome>> PostManyAsync(string from, string device, IReadOnlyList<NewMessage> messages,
+        CancellationToken cancellationToken = default)
+    {
+        await RequireMaySendAsync(from, null);
+        if (messages.Count > MaxPostMany)
+            throw new ImException(ErrorCodes.LimitExceeded, $"at most {MaxPostMany} messages in one call");
+        var last = await LastSeqAsync();
+        var now = Now();
+        var outcomes = new PostOutcome[messages.Count];
+        var fresh = new List<(int Index, MessageRecord Record)>();
+        var repeats = new List<(int Index, int Of)>(); // the same id twice in one call: the second is a duplicate
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var (id, entry) = (messages[i].ClientMessageId, messages[i].Entry);
+            try
+            {
+                CheckRequest(id, entry);
+                if (entry.Kind is not null || entry.Attachments is { Count: > 0 })
+                    throw new ImException(ErrorCodes.BadRequest, "only plain messages without attachments are posted together");
+                if (_recent.Find(from, id) is { } storedSeq)
+                    outcomes[i] = new PostOutcome(new SendResult(await ReadStoredAsync(storedSeq), Duplicate: true));
+                else if (fresh.FindIndex(f => f.Record.Id == id) is var of and >= 0)
+                    repeats.Add((i, of));
+                else
+                    fresh.Add((i, (await CheckAsync(new MessageRecord(Id, last + 1 + fresh.Count, id, from, device ?? "", entry.Body, now), entry)).Record));
+            }
+            catch (ImException ex)
+            {
+                outcomes[i] = new PostOutcome(null, ex.Code, ex.Message);
+            }
+        }
+        if (fresh.Count > 0)
+            await AppendAsync(fresh.ConvertAll(f => f.Record));
+        foreach (var (index, record) in fresh)
+            outcomes[index] = new PostOutcome(new SendResult(record, Duplicate: false));
+        foreach (var (index, of) in repeats)
+            outcomes[index] = new PostOutcome(new SendResult(fresh[of].Record, Duplicate: true));
+        return outcomes;
+    }
+
+    /// <summary>Most messages one <see cref="PostManyAsync"/> takes.</summary>
+    public const int MaxPostMany = 100;
+
+    private static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    private async Task<MessageRecord> ReadStoredAsync(long seq) => (await store.ReadAfterAsync(Id, seq - 1, 1))[0];
+
+    /// <summary>What a sender must be to add to the log: a member of a created conversation that is not blocked (a
+    /// blocked pair can still take back what it said), of an account that is enabled.</summary>
+    private async Task RequireMaySendAsync(string from, string? kind)
+    {
         RequireCreated();
         if (from != Ids.SystemUser)
             RequireMember(from);
+        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0 && kind != EntryKinds.Delete)
+            throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
+        // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
+        // checked too: once per sender and activation, not per message (that would add a grain call to the hot
+        // path, and make every send wait on the silo of its sender's user grain); disabling makes us ask again.
+        if (from != Ids.SystemUser && !_activeSenders.Contains(from))
+        {
+            if (!await User(from).IsActiveAsync())
+                throw new ImException(ErrorCodes.Disabled, $"user '{from}' is disabled");
+            _activeSenders.Add(from);
+        }
+    }
+
+    /// <summary>The checks of one entry that need nothing from the log.</summary>
+    private void CheckRequest(string clientMessageId, EntryRequest entry)
+    {
         if (string.IsNullOrEmpty(clientMessageId) || clientMessageId.Length > _limits.MaxClientIdLength)
             throw new ImException(ErrorCodes.BadPayload, $"a message needs an id of 1-{_limits.MaxClientIdLength} characters");
         if (entry?.Body is null)
@@ -268,54 +358,27 @@ public sealed partial class ConversationGrain(
             throw new ImException(ErrorCodes.LimitExceeded, $"a message carries at most {_limits.MaxAttachmentsPerMessage} attachments");
         if (entry.Attachments is { Count: > 0 } && entry.Kind is not null)
             throw new ImException(ErrorCodes.BadRequest, "only a message carries attachments");
-        // A blocked pair can still take back what it said (delete), but say nothing new.
-        if (S.Kind == ConversationKind.Direct && S.BlockedBy.Count > 0 && entry.Kind != EntryKinds.Delete)
-            throw new ImException(ErrorCodes.Blocked, "this conversation is blocked");
-        // A session of a disabled account can outlive the disabling until its next lease renewal, so sends are
-        // checked too: once per sender and activation, not per message (that would add a grain call to the hot
-        // path, and make every send wait on the silo of its sender's user grain); disabling makes us ask again.
-        if (from != Ids.SystemUser && !_activeSenders.Contains(from))
-        {
-            if (!await User(from).IsActiveAsync())
-                throw new ImException(ErrorCodes.Disabled, $"user '{from}' is disabled");
-            _activeSenders.Add(from);
-        }
-
-        // The tail first: after an append whose outcome was unknown it is reloaded from the store, and the
-        // dedup window with it, so a retry finds the message if that append did commit.
-        var last = await LastSeqAsync();
-        if (_recent.Find(from, clientMessageId) is { } storedSeq)
-        {
-            var stored = (await store.ReadAfterAsync(Id, storedSeq - 1, 1))[0];
-            await RefoldAsync(stored);
-            return new SendResult(stored, Duplicate: true);
-        }
-
-        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var draft = new MessageRecord(Id, last + 1, clientMessageId, from, device ?? "", entry.Body, now,
-            Attachments: entry.Attachments is { Count: > 0 } ? entry.Attachments : null);
-        var (record, fold) = await CheckAsync(draft, entry);
-        await AppendAsync(record);
-        await FoldAsync(fold);
-        return new SendResult(record, Duplicate: false);
     }
 
-    /// <summary>Stores an entry and hands it to the members' devices: the one path of everything in the log.</summary>
-    private async Task AppendAsync(MessageRecord message)
+    /// <summary>Stores entries (one transaction) and hands them to the members' devices: the one path of everything in the log.</summary>
+    private async Task AppendAsync(List<MessageRecord> messages)
     {
         try
         {
-            await store.AppendAsync(message);
+            await store.AppendAllAsync(messages);
         }
         catch (Exception ex)
         {
             _lastSeq = null;
-            log.LogError(ex, "Append of {Conversation}#{Seq} failed", Id, message.Seq);
+            log.LogError(ex, "Append of {Conversation}#{First}-{Last} failed", Id, messages[0].Seq, messages[^1].Seq);
             throw new ImException(ErrorCodes.Unavailable, "the message store is unavailable; retry with the same id");
         }
-        _lastSeq = message.Seq;
-        _recent.Add(message);
-        await FanOutAsync(message);
+        _lastSeq = messages[^1].Seq;
+        foreach (var message in messages)
+        {
+            _recent.Add(message);
+            await FanOutAsync(message);
+        }
     }
 
     public async Task SetRetentionAsync(string by, int? days)

@@ -6,10 +6,11 @@ namespace ImOrleans.Grains.Storage;
 
 /// <summary>Group commit: appends from many conversations queue here and one loop writes whatever
 /// has gathered in a single transaction, answering each caller only after that commit.
-/// Under load, batches grow by themselves; idle, a lone append commits at once.</summary>
+/// Under load, batches grow by themselves; idle, a lone append commits at once. An append is a unit of one or more
+/// messages that always lands in one transaction.</summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
 {
-    private readonly record struct Pending(MessageRecord Message, TaskCompletionSource Done);
+    private readonly record struct Pending(IReadOnlyList<MessageRecord> Messages, TaskCompletionSource Done);
 
     private readonly Channel<Pending> _queue;
     private readonly Func<IReadOnlyList<MessageRecord>, CancellationToken, Task> _writeBatch;
@@ -55,10 +56,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         return ended.Task;
     }
 
-    public async Task AppendAsync(MessageRecord message, CancellationToken ct)
+    public async Task AppendAsync(IReadOnlyList<MessageRecord> messages, CancellationToken ct)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _queue.Writer.WriteAsync(new Pending(message, done), ct);
+        await _queue.Writer.WriteAsync(new Pending(messages, done), ct);
         await done.Task.WaitAsync(ct);
     }
 
@@ -70,9 +71,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         var reader = _queue.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            batch.Clear();
-            while (batch.Count < _maxBatch && reader.TryRead(out var item))
-                batch.Add(item);
+            Gather(batch, reader);
             CommitAsync(batch).GetAwaiter().GetResult();
         }
     }
@@ -84,10 +83,20 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         // Ends when the writer is completed and everything queued before that has been committed.
         while (await reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < _maxBatch && reader.TryRead(out var item))
-                batch.Add(item);
+            Gather(batch, reader);
             await CommitAsync(batch);
+        }
+    }
+
+    /// <summary>Takes what is queued, up to about <c>maxBatch</c> messages (a unit is never split).</summary>
+    private void Gather(List<Pending> batch, ChannelReader<Pending> reader)
+    {
+        batch.Clear();
+        var messages = 0;
+        while (messages < _maxBatch && reader.TryRead(out var item))
+        {
+            batch.Add(item);
+            messages += item.Messages.Count;
         }
     }
 
@@ -96,18 +105,19 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await _writeBatch(batch.Select(p => p.Message).ToList(), CancellationToken.None);
+            var messages = batch.Count == 1 ? batch[0].Messages : batch.SelectMany(p => p.Messages).ToList();
+            await _writeBatch(messages, CancellationToken.None);
             StoreMetrics.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            StoreMetrics.BatchSize.Record(batch.Count);
-            StoreMetrics.MessagesStored.Add(batch.Count);
-            Stats.Record(batch.Count);
+            StoreMetrics.BatchSize.Record(messages.Count);
+            StoreMetrics.MessagesStored.Add(messages.Count);
+            Stats.Record(messages.Count);
             foreach (var p in batch)
                 p.Done.TrySetResult();
             return;
         }
         catch (Exception ex) when (batch.Count > 1)
         {
-            // One bad row (say, a duplicate key) must not fail its neighbours: retry them one by one.
+            // One bad row (say, a duplicate key) must not fail its neighbours: retry the appends one by one.
             _log.LogWarning(ex, "Batch of {Count} appends failed; retrying one by one", batch.Count);
         }
         catch (Exception ex)
@@ -120,9 +130,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         {
             try
             {
-                await _writeBatch([p.Message], CancellationToken.None);
-                StoreMetrics.MessagesStored.Add(1);
-                Stats.Record(1);
+                await _writeBatch(p.Messages, CancellationToken.None);
+                StoreMetrics.MessagesStored.Add(p.Messages.Count);
+                Stats.Record(p.Messages.Count);
                 p.Done.TrySetResult();
             }
             catch (Exception ex)

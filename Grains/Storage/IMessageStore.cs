@@ -25,7 +25,11 @@ public interface IMessageStore : IAsyncDisposable
     Task InitializeAsync(CancellationToken ct = default);
 
     /// <summary>Appends one message; completes only once it is committed. Fails if (conversation, seq) exists.</summary>
-    Task AppendAsync(MessageRecord message, CancellationToken ct = default);
+    Task AppendAsync(MessageRecord message, CancellationToken ct = default) => AppendAllAsync([message], ct);
+
+    /// <summary>Appends messages in one transaction, all or none (a batch of one sender's messages must leave no gap in
+    /// its conversation's seqs); completes only once they are committed. Fails if any (conversation, seq) exists.</summary>
+    Task AppendAllAsync(IReadOnlyList<MessageRecord> messages, CancellationToken ct = default);
 
     /// <summary>The highest seq stored for a conversation, 0 when it has none.</summary>
     Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default);

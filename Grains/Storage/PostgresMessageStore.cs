@@ -108,7 +108,7 @@ public sealed class PostgresMessageStore : IMessageStore, IAsyncDisposable
         await tx.CommitAsync(ct);
     }
 
-    public Task AppendAsync(MessageRecord message, CancellationToken ct = default) => _writer.AppendAsync(message, ct);
+    public Task AppendAllAsync(IReadOnlyList<MessageRecord> messages, CancellationToken ct = default) => _writer.AppendAsync(messages, ct);
 
     // Taken by every batch: feed positions (bigserial) then follow commit order across all silos, so a feed
     // reader that has seen position N can never later find an N-1 that was still being committed.

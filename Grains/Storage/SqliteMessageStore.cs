@@ -124,7 +124,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         await tx.CommitAsync(ct);
     }
 
-    public Task AppendAsync(MessageRecord message, CancellationToken ct = default) => _writer.AppendAsync(message, ct);
+    public Task AppendAllAsync(IReadOnlyList<MessageRecord> messages, CancellationToken ct = default) => _writer.AppendAsync(messages, ct);
 
     private async Task WriteBatchAsync(IReadOnlyList<MessageRecord> batch, CancellationToken ct)
     {

@@ -20,11 +20,11 @@ public sealed class FaultyMessageStore(IMessageStore inner) : IMessageStore
 
     public BatchStats Stats => inner.Stats;
 
-    public async Task AppendAsync(MessageRecord message, CancellationToken ct = default)
+    public async Task AppendAllAsync(IReadOnlyList<MessageRecord> messages, CancellationToken ct = default)
     {
-        await inner.AppendAsync(message, ct);
-        if (CommitThenThrow.TryRemove(message.Conversation, out _))
-            throw new IOException($"connection lost after committing {message.Conversation}#{message.Seq} (injected by the test)");
+        await inner.AppendAllAsync(messages, ct);
+        if (CommitThenThrow.TryRemove(messages[0].Conversation, out _))
+            throw new IOException($"connection lost after committing {messages[0].Conversation}#{messages[0].Seq}-{messages[^1].Seq} (injected by the test)");
     }
 
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);

@@ -77,6 +77,23 @@ public abstract class MessageStoreContract
     }
 
     [TestMethod]
+    public async Task AnAppendOfSeveralMessagesCommitsAllOrNone()
+    {
+        var (conv, other) = (Conv(), Conv());
+        await Store.AppendAsync(Msg(conv, 2, "original"));
+
+        // Seqs 1-3 as one unit, seq 2 taken: none may land, or the conversation would have a gap at 2's neighbours.
+        var clashing = Store.AppendAllAsync([Msg(conv, 1), Msg(conv, 2, "impostor"), Msg(conv, 3)]);
+        var neighbour = Store.AppendAllAsync([Msg(other, 1), Msg(other, 2)]);
+        await Assert.ThrowsAsync<Exception>(async () => await clashing);
+        await neighbour;
+
+        var stored = await Store.ReadAfterAsync(conv, 0, 10);
+        Assert.AreEqual("2:original", string.Join(",", stored.Select(m => $"{m.Seq}:{m.Body}")));
+        Assert.AreEqual(2, await Store.GetLastSeqAsync(other));
+    }
+
+    [TestMethod]
     public async Task ConcurrentAppendsFromManyConversationsAllCommit()
     {
         var convs = Enumerable.Range(0, 20).Select(_ => Conv()).ToList();
@@ -332,7 +349,7 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
         await using var store = new SqliteMessageStore(path, 16, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMessageStore>.Instance);
 
         await store.InitializeAsync();
-        await store.AppendAsync(new MessageRecord("g-old", 2, "c2", "alice", "phone", "after", DateTimeOffset.UnixEpoch,
+        await ((IMessageStore)store).AppendAsync(new MessageRecord("g-old", 2, "c2", "alice", "phone", "after", DateTimeOffset.UnixEpoch,
             Attachments: [new AttachmentInfo("a-" + new string('3', 32), "x.gif", "image/gif", 10, 1, 1)]));
 
         var all = await store.ReadAfterAsync("g-old", 0, 10);
@@ -454,7 +471,7 @@ public sealed class PostgresMessageStoreTests : MessageStoreContract
         {
             var store = i % 2 == 0 ? _store : other;
             for (var seq = 1; seq <= 25; seq++)
-                await store.AppendAsync(new MessageRecord(c, seq, $"m{seq}", "u", "d", "x", DateTimeOffset.UnixEpoch));
+                await ((IMessageStore)store).AppendAsync(new MessageRecord(c, seq, $"m{seq}", "u", "d", "x", DateTimeOffset.UnixEpoch));
         })));
         stop.Cancel();
         await reader.WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,0 +1,5 @@
+namespace ImOrleans.Models;
+
+/// <summary>One message of a <see cref="IConversationGrain.PostManyAsync"/>: its client id and what it says.</summary>
+[GenerateSerializer, Immutable, Alias("im.NewMessage")]
+public sealed record NewMessage([property: Id(0)] string ClientMessageId, [property: Id(1)] EntryRequest Entry);
