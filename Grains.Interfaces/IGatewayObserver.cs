@@ -11,9 +11,10 @@ namespace ImOrleans;
 [Alias("im.IGatewayObserver")]
 public interface IGatewayObserver : IGrainObserver
 {
-    /// <summary>A stored message for the connections of <paramref name="users"/> on this gateway.</summary>
-    [OneWay, Alias("Deliver")]
-    Task DeliverAsync(MessageRecord message, IReadOnlyList<string> users);
+    /// <summary>Stored messages of one conversation, in seq order (those one append stored), for the connections of
+    /// <paramref name="users"/> on this gateway.</summary>
+    [OneWay, Alias("DeliverAll")]
+    Task DeliverAsync(IReadOnlyList<MessageRecord> messages, IReadOnlyList<string> users);
 
     /// <summary>An event for the connections of <paramref name="users"/>, except the device <paramref name="exceptDevice"/>
     /// (a device key, or null).</summary>

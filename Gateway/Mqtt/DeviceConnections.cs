@@ -52,12 +52,15 @@ public sealed class DeviceConnections(IServiceProvider services, GuardedConnecti
         }
     }
 
-    public Task DeliverAsync(MessageRecord message, IReadOnlyList<string> users)
+    public Task DeliverAsync(IReadOnlyList<MessageRecord> messages, IReadOnlyList<string> users)
     {
         foreach (var user in users)
         {
             foreach (var connection in _byUser.GetValueOrDefault(user, []))
-                connection.Delivery.Offer(message);
+            {
+                foreach (var message in messages)
+                    connection.Delivery.Offer(message);
+            }
         }
         return Task.CompletedTask;
     }

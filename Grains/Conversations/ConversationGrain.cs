@@ -375,10 +375,8 @@ public sealed partial class ConversationGrain(
         }
         _lastSeq = messages[^1].Seq;
         foreach (var message in messages)
-        {
             _recent.Add(message);
-            await FanOutAsync(message);
-        }
+        await FanOutAsync(messages);
     }
 
     public async Task SetRetentionAsync(string by, int? days)
@@ -555,22 +553,25 @@ public sealed partial class ConversationGrain(
         }
     }
 
-    /// <summary>Hands a stored message to every gateway holding a member's device, once per gateway, and tells the
-    /// members with devices offline (push).</summary>
-    private async Task FanOutAsync(MessageRecord message)
+    /// <summary>Hands stored messages (one append's) to every gateway holding a member's device, in one call per
+    /// gateway, and tells the members with devices offline (push).</summary>
+    private async Task FanOutAsync(IReadOnlyList<MessageRecord> messages)
     {
         await EnsureRoutesAsync();
-        _lastFannedOut = message;
+        _lastFannedOut = messages[^1];
         foreach (var (gateway, users) in ByGateway())
-            _ = gateway.DeliverAsync(message, users);
-        // Only messages alert: an edit, a reaction or a delete is no news to wake a phone for.
-        if (message.Kind is not null || !(_pushEnabled ??= PushHooks.Enabled(ServiceProvider)))
+            _ = gateway.DeliverAsync(messages, users);
+        if (!(_pushEnabled ??= PushHooks.Enabled(ServiceProvider)))
             return;
-        foreach (var (member, route) in _routes!)
+        // Only messages alert: an edit, a reaction or a delete is no news to wake a phone for.
+        foreach (var message in messages.Where(m => m.Kind is null))
         {
-            // Never a push to the sender's own devices: it wrote the message.
-            if (route.HasOfflineDevices && member != message.From)
-                _ = User(member).OnMessageAsync(message);
+            foreach (var (member, route) in _routes!)
+            {
+                // Never a push to the sender's own devices: it wrote the message.
+                if (route.HasOfflineDevices && member != message.From)
+                    _ = User(member).OnMessageAsync(message);
+            }
         }
     }
 
@@ -674,7 +675,7 @@ public sealed partial class ConversationGrain(
         foreach (var gateway in route.Gateways)
         {
             if (known is null || !known.Gateways.Contains(gateway))
-                _ = gateway.DeliverAsync(_lastFannedOut, [user]);
+                _ = gateway.DeliverAsync([_lastFannedOut], [user]);
         }
     }
 

@@ -164,6 +164,22 @@ public sealed class DeliveryTests
     }
 
     [TestMethod]
+    public async Task MessagesPostedTogetherReachAGatewayInOneCallAndInOrder()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, b, "phone");
+        await gw.ConnectAsync(_grains, b, "tablet");
+
+        await Conv(id).PostManyAsync(a, "phone", [.. Enumerable.Range(1, 5).Select(i => new NewMessage($"m{i}", EntryRequest.Message($"{i}")))]);
+
+        await Eventually.TrueAsync(() => gw.Messages(b, "phone").Count == 5 && gw.Messages(b, "tablet").Count == 5, "both devices get all five");
+        Assert.AreEqual("1,2,3,4,5", string.Join(",", gw.Messages(b, "tablet").Select(m => m.Seq)));
+        Assert.AreEqual(1, gw.DeliverCalls, "one call for the five messages, not one per message");
+    }
+
+    [TestMethod]
     public async Task LiveMessageLostOnTheWayIsReadFromTheStoreWhenTheNextOneShowsTheGap()
     {
         var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));

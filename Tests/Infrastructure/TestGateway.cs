@@ -36,13 +36,14 @@ public sealed class TestGateway : IGatewayObserver
     public IReadOnlyList<ConversationEvent> Events(string user, string device) => Queue(_events, user, device).ToList();
     public IReadOnlyList<PresenceInfo> Presence(string user, string device) => Queue(_presence, user, device).ToList();
 
-    public Task DeliverAsync(MessageRecord message, IReadOnlyList<string> users)
+    public Task DeliverAsync(IReadOnlyList<MessageRecord> messages, IReadOnlyList<string> users)
     {
         Interlocked.Increment(ref _deliverCalls);
-        if (LoseLive(message))
-            return Task.CompletedTask;
-        foreach (var c in Of(users))
-            c.Delivery.Offer(message);
+        foreach (var message in messages.Where(m => !LoseLive(m)))
+        {
+            foreach (var c in Of(users))
+                c.Delivery.Offer(message);
+        }
         return Task.CompletedTask;
     }
 
