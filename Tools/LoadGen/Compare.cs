@@ -185,7 +185,7 @@ public static class Compare
             Progress($"{t.Name}: {count} idle connections from {sources.Count} source addresses");
             var row = await IdleConnections.RunAsync(t, count, sources);
             rows.Add(row);
-            Progress($"{t.Name}: {row.Connected} open ({row.Failed} failed), {row.KbPerConnection:F1} KB each, {row.ConnectsPerSecond:F0} connects/s, {row.IdleCpuPercent:F1} % of a core while idle");
+            Progress($"{t.Name}: {row.Connected} open ({row.Failed} failed), {row.KbPerConnection:F1} KB each, {row.ConnectsPerSecond:F0} connects/s ({row.CpuPerConnectUs:F0} µs of server CPU each), {row.IdleCpuPercent:F1} % of a core while idle");
         }
         return rows;
     }

@@ -19,10 +19,10 @@ public static class ResultTable
         if (idle.Count > 0)
         {
             w.WriteLine();
-            w.WriteLine($"{"idle connections",-37} {"server",-12} {"open",8} {"KB each",10} {"conn/s",7} {"idle cpu",9}");
+            w.WriteLine($"{"idle connections",-37} {"server",-12} {"open",8} {"KB each",10} {"conn/s",7} {"cpu µs/conn",11} {"idle cpu",9}");
             foreach (var i in idle)
             {
-                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-12} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.IdleCpuPercent) + " %",9}");
+                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-12} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.CpuPerConnectUs),11} {F(i.IdleCpuPercent) + " %",9}");
                 if (i.Failed > 0)
                     w.WriteLine($"  note: {i.Server}: {i.Failed} connections failed, first: {i.FirstError}");
             }
@@ -50,7 +50,7 @@ public static class ResultTable
             w.WriteLine($"  {name,-37} msgs/s {X(s!.MsgsPerSecond, r!.MsgsPerSecond),7}   cpu/msg {X(s.CpuMicrosPerMessage, r.CpuMicrosPerMessage),7}   p50 {X(s.P50, r.P50),7}   p99 {X(s.P99, r.P99),7}");
         var (ri, si) = (idle.FirstOrDefault(i => i.Server == reference), idle.FirstOrDefault(i => i.Server == subject));
         if (ri is not null && si is not null)
-            w.WriteLine($"  {"idle connections",-37} KB each {X(si.KbPerConnection, ri.KbPerConnection),7}   connects/s {X(si.ConnectsPerSecond, ri.ConnectsPerSecond),7}");
+            w.WriteLine($"  {"idle connections",-37} KB each {X(si.KbPerConnection, ri.KbPerConnection),7}   connects/s {X(si.ConnectsPerSecond, ri.ConnectsPerSecond),7}   cpu/conn {X(si.CpuPerConnectUs, ri.CpuPerConnectUs),7}");
     }
 
     /// <summary>Three significant figures or so: 0.42, 8.31, 21.9, 612.</summary>

@@ -25,6 +25,7 @@ public static class IdleConnections
         var open = new ConcurrentBag<IMqttClient>();
         var (failed, next) = (0, -1);
         string? firstError = null;
+        var connectCpu = CpuMeter.Start(server);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
         {
@@ -43,6 +44,7 @@ public static class IdleConnections
             }
         }));
         var connectSeconds = clock.Elapsed.TotalSeconds;
+        var cpuPerConnect = connectCpu.Server!.Value.TotalMicroseconds / Math.Max(1, open.Count);
 
         var after = await SettledRssAsync(server);
         var cpu = CpuMeter.Start(server);
@@ -50,7 +52,7 @@ public static class IdleConnections
         var idleCpu = cpu.Server!.Value / IdleCpuWindow * 100;
         await MqttConnector.CloseAllAsync(open);
         return new IdleRow(target.Name, open.Count, failed,
-            open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, idleCpu, firstError);
+            open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, cpuPerConnect, idleCpu, firstError);
     }
 
     /// <summary>The server's RSS once it stops moving: two readings a second apart within 0.5 %, or after 20 s.</summary>
