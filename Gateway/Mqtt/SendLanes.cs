@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ImOrleans.Models;
 
 namespace ImOrleans.Gateway.Mqtt;
@@ -11,13 +12,13 @@ public sealed class SendLanes(Func<string, IReadOnlyList<NewMessage>, Task<IRead
     private readonly Dictionary<string, List<Queued>> _lanes = [];
     private TaskCompletionSource? _drained;
 
-    private readonly record struct Queued(NewMessage Message, TaskCompletionSource<PostOutcome> Outcome);
+    private readonly record struct Queued(NewMessage Message, TaskCompletionSource<PostOutcome> Outcome, Activity? Trace);
 
     /// <summary>Queues a message for <paramref name="conversation"/>; the task ends with what became of it. Fails only
     /// when the call's answer never came (the message may or may not be stored: the client retries with its id).</summary>
     public Task<PostOutcome> SendAsync(string conversation, NewMessage message)
     {
-        var queued = new Queued(message, new TaskCompletionSource<PostOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var queued = new Queued(message, new TaskCompletionSource<PostOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current);
         List<Queued> lane;
         lock (_lanes)
         {
@@ -49,6 +50,8 @@ public sealed class SendLanes(Func<string, IReadOnlyList<NewMessage>, Task<IRead
     {
         while (Take(conversation, lane) is { } batch)
         {
+            // The call belongs to the trace of the batch's first message (not to whichever message started the lane).
+            Activity.Current = batch[0].Trace;
             try
             {
                 var outcomes = await post(conversation, batch.ConvertAll(q => q.Message));
