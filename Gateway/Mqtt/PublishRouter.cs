@@ -56,6 +56,10 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             Apply(e, Refuse(connection, reference, ex.Code, ex.Message));
         }
+        catch (OperationCanceledException) when (e.CancellationToken.IsCancellationRequested)
+        {
+            // The connection closed while this publish waited (say, for room among its held PUBACKs): nobody to answer.
+        }
         catch (Exception ex)
         {
             log.LogWarning(ex, "Publish of {ClientId} to {Topic} failed", e.ClientId, message.Topic);

@@ -41,7 +41,7 @@ public sealed class PostgresServer : IAsyncDisposable
         await server.RunAsPostgresAsync("initdb", ["-D", $"{root}/data", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
             "--auth-local=trust", "--auth-host=scram-sha-256", $"--pwfile={root}/pw"]);
         await server.RunAsPostgresAsync("pg_ctl", ["-D", $"{root}/data", "-l", $"{root}/server.log", "-w", "-t", "30",
-            "-o", $"-c listen_addresses=127.0.0.1 -p {server._port} -k {root} -c fsync=on -c synchronous_commit=on -c max_connections=200", "start"]);
+            "-o", $"-c listen_addresses=127.0.0.1 -p {server._port} -k {root} -c fsync=on -c synchronous_commit=on -c max_connections=200 -c log_checkpoints=on -c log_autovacuum_min_duration=0", "start"]);
         return server;
     }
 
