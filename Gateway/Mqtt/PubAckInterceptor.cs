@@ -25,7 +25,16 @@ public static class PubAckInterceptor
     // MQTTnet's send loop waits here: later packets of this connection (deliveries too) go out after this PUBACK.
     private static async Task FillAsync(MqttPubAckPacket ack, Task<AckReply> pending)
     {
-        var reply = await pending;
+        AckReply reply;
+        try
+        {
+            reply = await pending;
+        }
+        catch (Exception)
+        {
+            // Never lose the PUBACK itself: a client waits for it before it reuses the packet identifier.
+            reply = new AckReply(MqttPubAckReasonCode.UnspecifiedError, "the service could not take this message; retry with the same id");
+        }
         ack.ReasonCode = reply.Code;
         ack.ReasonString = reply.Reason;
         ack.UserProperties = reply.Properties;
