@@ -52,7 +52,7 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>Orders and stores plain messages (no kind, no attachments) of one sender, in their order, with one append:
     /// what a connection sent while its earlier messages were being stored. Idempotent by (sender, client id) like
     /// <see cref="PostAsync"/>. A refused sender fails the call; a bad message gets its own outcome and leaves the
-    /// others be. At most 100 messages.</summary>
+    /// others be. At most <see cref="NewMessage.MaxPerCall"/> messages.</summary>
     [Alias("PostMany")] Task<IReadOnlyList<PostOutcome>> PostManyAsync(string from, string device, IReadOnlyList<NewMessage> messages,
         CancellationToken cancellationToken = default);
 

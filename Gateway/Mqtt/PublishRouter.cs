@@ -68,18 +68,11 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     }
 
     /// <summary>A publish that can go into a lane: a QoS 1 message on <c>c/{conv}/m</c> with no kind and no attachments.</summary>
-    private static (string Conv, string Id, EntryRequest Entry)? PlainMessage(MQTTnet.MqttApplicationMessage message, JsonObject payload)
-    {
-        if (message.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtLeastOnce || payload["kind"] is not null || payload["attachments"] is not null
-            || !message.Topic.StartsWith("c/", StringComparison.Ordinal) || !message.Topic.EndsWith("/m", StringComparison.Ordinal))
-            return null;
-        var conv = message.Topic[2..^2];
-        if (conv.Contains('/'))
-            return null;
-        if (!Ids.IsValidConversation(conv))
-            throw new ImException(ErrorCodes.NotFound, $"no conversation '{conv}'");
-        return (conv, RequireString(payload, "id"), Entry(payload));
-    }
+    private static (string Conv, string Id, EntryRequest Entry)? PlainMessage(MQTTnet.MqttApplicationMessage message, JsonObject payload) =>
+        message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtLeastOnce && payload["kind"] is null && payload["attachments"] is null
+            && message.Topic.Split('/') is ["c", var conv, "m"]
+            ? (RequireConversation(conv), RequireString(payload, "id"), Entry(payload))
+            : null;
 
     /// <summary>Queues a message in its conversation's lane and holds its PUBACK until the outcome is known.</summary>
     private async Task SendLaterAsync(DeviceConnection c, string conv, NewMessage message, string? reference, CancellationToken ct)
@@ -213,12 +206,10 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     private static MqttUserProperty Property(string name, long value) =>
         new(name, System.Text.Encoding.UTF8.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory());
 
-    private IConversationGrain Conversation(string id)
-    {
-        if (!Ids.IsValidConversation(id))
-            throw new ImException(ErrorCodes.NotFound, $"no conversation '{id}'");
-        return grains.Ref<IConversationGrain>(id);
-    }
+    private IConversationGrain Conversation(string id) => grains.Ref<IConversationGrain>(RequireConversation(id));
+
+    private static string RequireConversation(string id) =>
+        Ids.IsValidConversation(id) ? id : throw new ImException(ErrorCodes.NotFound, $"no conversation '{id}'");
 
     /// <summary>Tells the client why a publish was refused (an <c>error</c> event) and returns what its PUBACK says.</summary>
     private AckReply Refuse(DeviceConnection c, string? reference, string code, string message)

@@ -86,13 +86,10 @@ public sealed class SendLanes(Func<string, IReadOnlyList<NewMessage>, Task<IRead
                 }
                 return null;
             }
-            var take = Math.Min(lane.Count, MaxBatch);
+            var take = Math.Min(lane.Count, NewMessage.MaxPerCall);
             var batch = lane.GetRange(0, take);
             lane.RemoveRange(0, take);
             return batch;
         }
     }
-
-    /// <summary>Most messages per call (the grain's limit).</summary>
-    public const int MaxBatch = 100;
 }

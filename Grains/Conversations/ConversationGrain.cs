@@ -280,8 +280,8 @@ public sealed partial class ConversationGrain(
         CancellationToken cancellationToken = default)
     {
         await RequireMaySendAsync(from, null);
-        if (messages.Count > MaxPostMany)
-            throw new ImException(ErrorCodes.LimitExceeded, $"at most {MaxPostMany} messages in one call");
+        if (messages.Count > NewMessage.MaxPerCall)
+            throw new ImException(ErrorCodes.LimitExceeded, $"at most {NewMessage.MaxPerCall} messages in one call");
         var last = await LastSeqAsync();
         var now = Now();
         var outcomes = new PostOutcome[messages.Count];
@@ -315,9 +315,6 @@ public sealed partial class ConversationGrain(
             outcomes[index] = new PostOutcome(new SendResult(fresh[of].Record, Duplicate: true));
         return outcomes;
     }
-
-    /// <summary>Most messages one <see cref="PostManyAsync"/> takes.</summary>
-    public const int MaxPostMany = 100;
 
     private static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
