@@ -19,10 +19,10 @@ public static class ResultTable
         if (idle.Count > 0)
         {
             w.WriteLine();
-            w.WriteLine($"{"idle connections",-37} {"server",-12} {"open",8} {"KB each",10} {"conn/s",7} {"cpu µs/conn",11} {"idle cpu",9}");
+            w.WriteLine($"{"idle connections",-37} {"server",-12} {"open",8} {"KB each",10} {"conn/s",7} {"cpu µs/conn",11} {"tool µs/conn",12} {"idle cpu",9}");
             foreach (var i in idle)
             {
-                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-12} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.CpuPerConnectUs),11} {F(i.IdleCpuPercent) + " %",9}");
+                w.WriteLine($"{"authenticated, subscribed, settled",-37} {i.Server,-12} {i.Connected,8} {F(i.KbPerConnection),10} {i.ConnectsPerSecond,7:F0} {F(i.CpuPerConnectUs),11} {F(i.ToolCpuPerConnectUs),12} {F(i.IdleCpuPercent) + " %",9}");
                 if (i.Failed > 0)
                     w.WriteLine($"  note: {i.Server}: {i.Failed} connections failed, first: {i.FirstError}");
             }

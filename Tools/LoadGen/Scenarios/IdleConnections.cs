@@ -21,8 +21,9 @@ public static class IdleConnections
         var server = target.Server ?? throw new InvalidOperationException("the idle scenario needs the server process");
         await target.PrepareIdleAsync(count);
         var before = await SettledRssAsync(server);
+        Compare.Progress($"{target.Name}: connecting");
 
-        var open = new ConcurrentBag<IMqttClient>();
+        var open = new ConcurrentBag<IdleConnection>();
         var (failed, next) = (0, -1);
         string? firstError = null;
         var connectCpu = CpuMeter.Start(server);
@@ -45,14 +46,15 @@ public static class IdleConnections
         }));
         var connectSeconds = clock.Elapsed.TotalSeconds;
         var cpuPerConnect = connectCpu.Server!.Value.TotalMicroseconds / Math.Max(1, open.Count);
+        var toolCpuPerConnect = connectCpu.Tool.TotalMicroseconds / Math.Max(1, open.Count);
 
         var after = await SettledRssAsync(server);
         var cpu = CpuMeter.Start(server);
         await Task.Delay(IdleCpuWindow);
         var idleCpu = cpu.Server!.Value / IdleCpuWindow * 100;
-        await MqttConnector.CloseAllAsync(open);
+        await Parallel.ForEachAsync(open, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) => await c.DisposeAsync());
         return new IdleRow(target.Name, open.Count, failed,
-            open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, cpuPerConnect, idleCpu, firstError);
+            open.IsEmpty ? double.NaN : (after - before) / 1024.0 / open.Count, open.Count / connectSeconds, cpuPerConnect, toolCpuPerConnect, idleCpu, firstError);
     }
 
     /// <summary>The server's RSS once it stops moving: two readings a second apart within 0.5 %, or after 20 s.</summary>

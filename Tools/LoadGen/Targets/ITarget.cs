@@ -28,7 +28,7 @@ public interface ITarget
 
     /// <summary>Idle connection number <paramref name="index"/>: authenticated (where the server has accounts),
     /// subscribed to its own topic, from <paramref name="source"/>. The caller closes it.</summary>
-    Task<IMqttClient> OpenIdleAsync(int index, IPAddress source);
+    Task<IdleConnection> OpenIdleAsync(int index, IPAddress source);
 
     /// <summary>Closes the pair and group connections that are open.</summary>
     Task CloseAsync();

@@ -67,10 +67,10 @@ public sealed class ImOrleansTarget(string name, ServerProcess? server, MqttConn
         });
     }
 
-    public Task<IMqttClient> OpenIdleAsync(int index, IPAddress source)
+    public Task<IdleConnection> OpenIdleAsync(int index, IPAddress source)
     {
         var k = index / devicesPerIdleUser;
-        return mqtt.ConnectAsync($"{IdleUser(k)}/d{index}", IdleUser(k), _idleTokens[k], $"u/{IdleUser(k)}/#", source: source, idle: true);
+        return mqtt.OpenIdleAsync($"{IdleUser(k)}/d{index}", IdleUser(k), _idleTokens[k], $"u/{IdleUser(k)}/#", source);
     }
 
     public Task CloseAsync() => CloseAsync(_open.Keys.ToList());

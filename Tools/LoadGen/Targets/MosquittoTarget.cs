@@ -45,8 +45,8 @@ public sealed class MosquittoTarget(string name, ServerProcess? server, MqttConn
 
     public Task PrepareIdleAsync(int count) => Task.CompletedTask;
 
-    public Task<IMqttClient> OpenIdleAsync(int index, IPAddress source) =>
-        mqtt.ConnectAsync($"{run}-idle{index}", null, null, $"bench/{run}/idle/{index}", source: source, idle: true);
+    public Task<IdleConnection> OpenIdleAsync(int index, IPAddress source) =>
+        mqtt.OpenIdleAsync($"{run}-idle{index}", null, null, $"bench/{run}/idle/{index}", source);
 
     public async Task CloseAsync()
     {

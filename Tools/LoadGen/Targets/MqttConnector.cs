@@ -26,14 +26,12 @@ public sealed class MqttConnector(string host, int port)
     private static int _dropped;
 
     public async Task<IMqttClient> ConnectAsync(string clientId, string? user, string? password, string? subscription,
-        Func<MqttApplicationMessageReceivedEventArgs, Task>? onMessage = null, IPAddress? source = null, bool idle = false)
+        Func<MqttApplicationMessageReceivedEventArgs, Task>? onMessage = null, IPAddress? source = null)
     {
         var builder = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId)
             .WithProtocolVersion(MqttProtocolVersion.V500).WithCleanStart().WithTimeout(Timeout);
         if (user is not null)
             builder.WithCredentials(user, password);
-        if (idle)
-            builder.WithKeepAlivePeriod(TimeSpan.FromMinutes(10)); // no pings while we measure an idle server
         var options = builder.Build();
         if (source is not null)
         {
@@ -73,6 +71,10 @@ public sealed class MqttConnector(string host, int port)
             throw;
         }
     }
+
+    /// <summary>An idle connection (see <see cref="IdleConnection"/>) from <paramref name="source"/>.</summary>
+    public Task<IdleConnection> OpenIdleAsync(string clientId, string? user, string? password, string topicFilter, IPAddress source) =>
+        IdleConnection.OpenAsync(new IPEndPoint(IPAddress.Parse(host), port), source, clientId, user, password, topicFilter);
 
     public static MqttApplicationMessage QoS1(string topic, byte[] payload) =>
         new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
