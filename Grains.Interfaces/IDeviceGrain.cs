@@ -7,10 +7,11 @@ namespace ImOrleans;
 [Alias("im.IDeviceGrain")]
 public interface IDeviceGrain : IGrainWithStringKey
 {
-    /// <summary>Binds the device to a gateway connection and makes it reachable: once this returns, every message
-    /// stored reaches that gateway live, and what was stored before is read with <see cref="CatchUpAsync"/>.
-    /// Fails with limit_exceeded past the device limit.</summary>
-    [Alias("Connect")] Task ConnectAsync(IGatewayObserver gateway, string connectionId);
+    /// <summary>Binds the device to a gateway connection and makes it reachable: every message stored from then on
+    /// reaches that gateway live. Returns what was stored before, as <see cref="CatchUpAsync"/> would read it for a
+    /// connection that was sent nothing yet (at most <paramref name="room"/> messages; none with 0): a connect is one
+    /// call, not two. Fails with limit_exceeded past the device limit.</summary>
+    [Alias("ConnectAndRead")] Task<CatchUpPage> ConnectAsync(IGatewayObserver gateway, string connectionId, int room);
 
     /// <summary>The connection went away; ignored if a newer connection took over.</summary>
     [Alias("Disconnect")] Task DisconnectAsync(string connectionId);

@@ -78,6 +78,11 @@ public interface IUserGrain : IGrainWithStringKey
     /// afterwards reaches the device live. True when this changed what the user grain knew.</summary>
     [Alias("SetDeviceOnline")] Task<bool> SetDeviceOnlineAsync(string device, IGatewayObserver? gateway);
 
+    /// <summary>A device grain binds a new connection: <see cref="RegisterDeviceAsync"/> and
+    /// <see cref="SetDeviceOnlineAsync"/> in one call, returning what <see cref="GetJoinedAtAsync"/> would, for the
+    /// connection's first catch-up. One call instead of three, on the path every connect takes.</summary>
+    [Alias("ConnectDevice")] Task<IReadOnlyDictionary<string, long>> ConnectDeviceAsync(string device, IGatewayObserver gateway);
+
     /// <summary>A conversation asks where this user's devices are, and to be told of changes until it stops watching.
     /// Interleaves: it only reads, and a conversation asks while this grain may be waiting on it.</summary>
     [AlwaysInterleave, Alias("Watch")] Task<MemberRoute> WatchAsync(string conversation);

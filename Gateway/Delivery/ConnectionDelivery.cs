@@ -52,6 +52,40 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
         return RunAsync();
     }
 
+    /// <summary>Binds a new connection with <paramref name="bind"/> (which returns the first page of what it missed,
+    /// given the room in the window), then reads on like <see cref="CatchUpAllAsync"/> until nothing is left or the
+    /// window is full. A failed bind is the caller's to handle: nothing is retried.</summary>
+    public async Task ConnectAsync(Func<int, Task<CatchUpPage>> bind)
+    {
+        int room;
+        lock (_gate)
+        {
+            if (_closed)
+                return; // gone before it was bound: nothing to bind
+            // Live messages that arrive meanwhile wait for the loop below, as during any catch-up.
+            if (!TryStart())
+                throw new InvalidOperationException("a connection is bound once, before anything else reads for it");
+            room = window - _inFlight;
+        }
+        CatchUpPage page;
+        try
+        {
+            page = await bind(room);
+        }
+        catch
+        {
+            lock (_gate)
+                _running = false;
+            throw;
+        }
+        lock (_gate)
+        {
+            if (!_closed)
+                Apply(page);
+        }
+        await RunAsync();
+    }
+
     /// <summary>A live message for this connection's user.</summary>
     public void Offer(MessageRecord message)
     {

@@ -29,6 +29,10 @@ public sealed class IdempotentCalls(IOptions<CallRetryOptions> options, ILogger<
     public Task InvokeSlowAsync(string what, Func<Task> call, CancellationToken cancellationToken = default) =>
         RunAsync(what, Untyped(_ => call()), null, cancellationToken);
 
+    /// <inheritdoc cref="InvokeSlowAsync"/>
+    public Task<T> InvokeSlowAsync<T>(string what, Func<Task<T>> call, CancellationToken cancellationToken = default) =>
+        RunAsync(what, _ => call(), null, cancellationToken);
+
     private async Task<T> RunAsync<T>(string what, Func<CancellationToken, Task<T>> call, TimeSpan? attemptTimeout,
         CancellationToken cancellationToken)
     {

@@ -24,7 +24,8 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
                         switch (await device.TouchAsync(c.ConnectionId))
                         {
                             case LeaseStatus.Unknown:
-                                await device.ConnectAsync(connections.Reference, c.ConnectionId);
+                                // Bound again without a page (room 0): the connection reads from where it stands.
+                                await device.ConnectAsync(connections.Reference, c.ConnectionId, 0);
                                 await c.Delivery.CatchUpAllAsync();
                                 break;
                             case LeaseStatus.Resync:

@@ -34,7 +34,13 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
                 Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
                 return;
             }
+            // Also the check that the account exists and is enabled (a token outlives neither).
             await grains.Ref<IUserGrain>(user).RegisterDeviceAsync(device!);
+        }
+        catch (ImException ex) when (ex.Code == ErrorCodes.NotFound || ex.Code == ErrorCodes.Disabled)
+        {
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
+            return;
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.RateLimited)
         {
@@ -68,7 +74,7 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         // Something shaped like a JWT (three dot-separated parts) is tried as a token first; a password
         // that merely looks like one still works as a password.
         if (password.Count(c => c == '.') == 2 && await tokens.ValidateAccessTokenAsync(password) is { } subject)
-            return subject == user && await grains.Ref<IUserGrain>(user).IsActiveAsync();
+            return subject == user; // whether the account is active, registering the device tells
         if (!options.Value.PasswordLogin || password.Length == 0)
             return false;
         if (!throttle.TryAttempt(user, address))

@@ -41,9 +41,12 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         try
         {
             // Binding the same connection twice is harmless, so a device whose grain was on a silo that just died is
-            // bound once the grain is back, not turned away.
+            // bound once the grain is back, not turned away. The bind returns the first page of what the device missed
+            // (stored before it was routed here; the connection drops what it gets twice), and the connection reads
+            // on from there until it is caught up or its window is full.
             var device = Device(connection);
-            await idempotent.InvokeSlowAsync("Connect", () => device.ConnectAsync(connections.Reference, connection.ConnectionId));
+            await connection.Delivery.ConnectAsync(room =>
+                idempotent.InvokeSlowAsync("Connect", () => device.ConnectAsync(connections.Reference, connection.ConnectionId, room)));
         }
         catch (Exception ex)
         {
@@ -52,8 +55,6 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             await connections.DisconnectAsync(connection, MqttDisconnectReasonCode.ServerBusy);
             return;
         }
-        // Live traffic flows from here on; this reads what was stored before (the connection drops repeats).
-        await connection.Delivery.CatchUpAllAsync();
     }
 
     public async Task DisconnectedAsync(ClientDisconnectedEventArgs e)

@@ -52,13 +52,15 @@ public sealed class DeviceGrain(
         return (key[..slash], key[(slash + 1)..]);
     }
 
-    public async Task ConnectAsync(IGatewayObserver gateway, string connectionId)
+    public async Task<CatchUpPage> ConnectAsync(IGatewayObserver gateway, string connectionId, int room)
     {
         var (user, device) = Parts;
-        var userGrain = GrainFactory.Ref<IUserGrain>(user);
+        IReadOnlyDictionary<string, long> joined;
         try
         {
-            await userGrain.RegisterDeviceAsync(device);
+            // Routed first, read second: what is stored from now on reaches the gateway live, and the page returned
+            // holds what was stored before; the connection drops what it gets twice.
+            joined = await GrainFactory.Ref<IUserGrain>(user).ConnectDeviceAsync(device, gateway);
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.Disabled)
         {
@@ -76,10 +78,7 @@ public sealed class DeviceGrain(
         _connectionId = connectionId;
         _lastTouch = DateTime.UtcNow;
         _leaseTimer ??= this.RegisterGrainTimer(CheckLeaseAsync, ConnectionLease / 3, ConnectionLease / 3);
-
-        // Routed first, read second: what is stored from now on reaches the gateway live, and the gateway's first
-        // catch-up reads what was stored before; the connection drops what it gets twice.
-        await userGrain.SetDeviceOnlineAsync(device, gateway);
+        return room > 0 ? await ReadAsync(joined, new Dictionary<string, long>(), null, room) : new CatchUpPage([], [], []);
     }
 
     public async Task DisconnectAsync(string connectionId)
@@ -133,9 +132,16 @@ public sealed class DeviceGrain(
 
     public async Task<CatchUpPage> CatchUpAsync(IReadOnlyDictionary<string, long> sent, IReadOnlyList<string>? only, int room)
     {
-        // Read afresh each time: a conversation the user left since must not be caught up any more. The list only
-        // says where to look; each conversation confirms before its stored messages are read out.
+        // Read afresh each time: a conversation the user left since must not be caught up any more.
         var joined = await GrainFactory.Ref<IUserGrain>(Parts.User).GetJoinedAtAsync();
+        return await ReadAsync(joined, sent, only, room);
+    }
+
+    /// <summary>The catch-up read itself. <paramref name="joined"/> (the user's conversations and join points) only says
+    /// where to look; each conversation confirms membership before its stored messages are read out.</summary>
+    private async Task<CatchUpPage> ReadAsync(IReadOnlyDictionary<string, long> joined, IReadOnlyDictionary<string, long> sent,
+        IReadOnlyList<string>? only, int room)
+    {
         var conversations = (only ?? (IEnumerable<string>)joined.Keys).Where(joined.ContainsKey).Distinct()
             .Order(StringComparer.Ordinal).ToList();
         var messages = new List<MessageRecord>();

@@ -284,6 +284,13 @@ public sealed class UserGrain(
             : new PresenceInfo(UserId, PresenceStatus.Offline, null, null));
     }
 
+    public async Task<IReadOnlyDictionary<string, long>> ConnectDeviceAsync(string device, IGatewayObserver gateway)
+    {
+        await RegisterDeviceAsync(device);
+        await SetDeviceOnlineAsync(device, gateway);
+        return await GetJoinedAtAsync();
+    }
+
     public async Task<bool> SetDeviceOnlineAsync(string device, IGatewayObserver? gateway)
     {
         if (gateway is not null)

@@ -45,6 +45,24 @@ public sealed class UsersApiTests
     }
 
     [TestMethod]
+    public async Task TokenIssuedBeforeTheDisablingNoLongerConnects()
+    {
+        var api = await Api.SharedAsync();
+        var silo = await GatewayFixture.SiloAsync();
+        var user = await api.NewUserAsync();
+        var token = (await api.Users.IssueTokenAsync(new IssueTokenRequest { User = user })).AccessToken;
+
+        await api.Users.DisableUserAsync(new DisableUserRequest { User = user });
+        await using (var refused = await MqttTestClient.ConnectAsync(silo.MqttPort, user, "phone", token, subscribe: false))
+            Assert.AreEqual(MqttClientConnectResultCode.BadUserNameOrPassword, refused.ConnectResult.ResultCode, refused.ConnectResult.ReasonString);
+        await api.Users.EnableUserAsync(new EnableUserRequest { User = user });
+        await using var phone = await GatewayFixture.ConnectAsync(user, "phone", password: token);
+        var read = await api.Users.GetUserAsync(new GetUserRequest { User = user });
+
+        CollectionAssert.AreEqual(new[] { "phone" }, read.Devices.ToArray(), "only the accepted connect registered the device");
+    }
+
+    [TestMethod]
     public async Task NewPasswordReplacesTheOldOneForMqttLogins()
     {
         var api = await Api.SharedAsync();

@@ -74,8 +74,8 @@ public sealed class TestGateway : IGatewayObserver
     public async Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null)
     {
         var (grain, delivery) = Attach(grains, user, device, connectionId);
-        await grain.ConnectAsync(Reference, _connections[Ids.DeviceKey(user, device)].Id);
-        await delivery.CatchUpAllAsync();
+        var id = _connections[Ids.DeviceKey(user, device)].Id;
+        await delivery.ConnectAsync(room => grain.ConnectAsync(Reference, id, room));
     }
 
     /// <summary>A connection whose news has not reached the grains yet (its device grain is not told): it reads what it
