@@ -70,6 +70,7 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
         CatchUpPage page;
         try
         {
+            GatewayMetrics.CatchUps.Add(1, GatewayMetrics.Tag("scope", "all")); // the bind's page is the first read
             page = await bind(room);
         }
         catch
