@@ -33,7 +33,7 @@ public sealed class TokenService(IOptions<AuthOptions> options, SigningKeyProvid
     {
         var own = await _handler.ValidateTokenAsync(token, OwnParameters());
         if (own.IsValid)
-            return own.Claims.TryGetValue(TokenUseClaim, out var use) && AccessUse.Equals(use) ? own.Claims[JwtRegisteredClaimNames.Sub] as string : null;
+            return SubjectIf(own, AccessUse);
 
         // Only the issuer the token names is asked for keys: a made-up token must not make every issuer's set be fetched.
         if (!_handler.CanReadToken(token))
@@ -68,10 +68,16 @@ public sealed class TokenService(IOptions<AuthOptions> options, SigningKeyProvid
     public async Task<string?> ValidateRefreshTokenAsync(string token)
     {
         var result = await _handler.ValidateTokenAsync(token, OwnParameters());
-        return result.IsValid && result.Claims.TryGetValue(TokenUseClaim, out var use) && RefreshUse.Equals(use)
-            ? result.Claims[JwtRegisteredClaimNames.Sub] as string
-            : null;
+        return result.IsValid ? SubjectIf(result, RefreshUse) : null;
     }
+
+    /// <summary>The subject of one of our own valid tokens when it is of the given use. Read from the token's payload:
+    /// asking the result for its claims would build a claims identity and a dictionary of them on every connect.</summary>
+    private static string? SubjectIf(TokenValidationResult valid, string use) =>
+        valid.SecurityToken is JsonWebToken jwt && jwt.TryGetPayloadValue<string>(TokenUseClaim, out var actual) && actual == use
+            && jwt.Subject.Length > 0
+            ? jwt.Subject
+            : null;
 
     private string Create(string user, string use, TimeSpan lifetime) => _handler.CreateToken(new SecurityTokenDescriptor
     {
@@ -83,8 +89,11 @@ public sealed class TokenService(IOptions<AuthOptions> options, SigningKeyProvid
         SigningCredentials = new SigningCredentials(keys.Key, SecurityAlgorithms.HmacSha256),
     });
 
-    // Signed tokens only (so "alg": "none" never passes), with an expiry, for our issuer and audience.
-    private TokenValidationParameters OwnParameters() => new()
+    // Signed tokens only (so "alg": "none" never passes), with an expiry, for our issuer and audience. Made once: the
+    // handler copies what it changes, and neither the options nor the key change while the gateway runs.
+    private TokenValidationParameters? _own;
+
+    private TokenValidationParameters OwnParameters() => _own ??= new()
     {
         ValidIssuer = O.Issuer,
         ValidAudience = O.Audience,
