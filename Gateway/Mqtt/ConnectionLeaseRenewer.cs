@@ -14,8 +14,12 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
         using var timer = new PeriodicTimer(options.Value.TouchInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            // A connection bound within the last half interval has a fresh lease: the next sweep renews it, at most one
+            // and a half intervals after its bind (at most 135 s; the lease is 180). After a gateway restart its thousands
+            // of reconnects are not all renewed again at once, seconds after their bind.
+            var freshSince = Environment.TickCount64 - (long)(options.Value.TouchInterval / 2).TotalMilliseconds;
             // In parallel, bounded: a sweep over many connections must finish well inside the lease.
-            await Parallel.ForEachAsync(connections.All.ToList(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken },
+            await Parallel.ForEachAsync(connections.All.Where(c => c.BoundAt < freshSince).ToList(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken },
                 async (c, _) =>
                 {
                     try
@@ -26,6 +30,7 @@ public sealed class ConnectionLeaseRenewer(IGrainFactory grains, DeviceConnectio
                             case LeaseStatus.Unknown:
                                 // Bound again without a page (room 0): the connection reads from where it stands.
                                 await device.ConnectAsync(connections.Reference, c.ConnectionId, 0);
+                                c.BoundAt = Environment.TickCount64;
                                 await c.Delivery.CatchUpAllAsync();
                                 break;
                             case LeaseStatus.Resync:

@@ -36,6 +36,10 @@ public sealed class DeviceConnection
 
     public AckBatch Acks { get; } = new();
 
+    /// <summary>When its device grain last bound it (<see cref="Environment.TickCount64"/>): a lease that fresh needs no
+    /// renewal yet (<see cref="ConnectionLeaseRenewer"/>).</summary>
+    public long BoundAt { get; set; }
+
     /// <summary>The packet identifier of the QoS 1 publish MQTTnet is handling (one at a time; its publish event does
     /// not carry it). Set by <see cref="PubAckInterceptor"/>.</summary>
     public ushort IncomingPacketId { get; set; }

@@ -45,8 +45,12 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             // (stored before it was routed here; the connection drops what it gets twice), and the connection reads
             // on from there until it is caught up or its window is full.
             var device = Device(connection);
-            await connection.Delivery.ConnectAsync(room =>
-                idempotent.InvokeSlowAsync("Connect", () => device.ConnectAsync(connections.Reference, connection.ConnectionId, room)));
+            await connection.Delivery.ConnectAsync(async room =>
+            {
+                var page = await idempotent.InvokeSlowAsync("Connect", () => device.ConnectAsync(connections.Reference, connection.ConnectionId, room));
+                connection.BoundAt = Environment.TickCount64;
+                return page;
+            });
         }
         catch (Exception ex)
         {
