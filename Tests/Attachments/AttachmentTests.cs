@@ -119,10 +119,11 @@ public sealed class AttachmentTests
         var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
 
         var puback = await alicePhone.PublishAsync($"c/{conv}/m", new { id = "m1", body = "look", attachments = new[] { id } });
+        // Before waiting for bob: a refused send would otherwise show only as a message that never came.
+        Assert.IsTrue(puback.IsSuccess, $"{puback.ReasonCode} {puback.ReasonString}");
         var delivered = await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "m1", "the message with an attachment");
         var history = await bobPhone.CallAsync("history", new JsonObject { ["conv"] = conv });
 
-        Assert.IsTrue(puback.IsSuccess, puback.ReasonString);
         var carried = delivered["attachments"]!.AsArray().Single()!;
         Assert.AreEqual(id, (string?)carried["id"]);
         Assert.AreEqual("pic.png", (string?)carried["name"]);

@@ -108,7 +108,8 @@ public sealed class MqttTestClient : IAsyncDisposable
     public async Task<JsonObject> WaitForAsync(string kind, Func<JsonObject, bool> match, string what, int timeoutMs = 15_000)
     {
         JsonObject? found = null;
-        await Eventually.TrueAsync(() => (found = Received(kind).FirstOrDefault(match)) is not null, $"{User}/{Device}: {what}", timeoutMs);
+        await Eventually.TrueAsync(() => (found = Received(kind).FirstOrDefault(match)) is not null, $"{User}/{Device}: {what}", timeoutMs,
+            () => $"connected: {IsConnected}; received: {string.Join(", ", All.Select(r => $"{r.Topic} {r.Payload.ToJsonString()}").TakeLast(10))}");
         return found!;
     }
 
