@@ -26,10 +26,6 @@ public sealed class IdempotentCalls(IOptions<CallRetryOptions> options, ILogger<
     /// <summary>A call that may take long by nature (binding a connection replays the device's backlog): an attempt
     /// has no deadline of its own, so a slow one is not made twice, but one refused on its way (its silo is dead) is
     /// repeated while the budget lasts.</summary>
-    public Task InvokeSlowAsync(string what, Func<Task> call, CancellationToken cancellationToken = default) =>
-        RunAsync(what, Untyped(_ => call()), null, cancellationToken);
-
-    /// <inheritdoc cref="InvokeSlowAsync"/>
     public Task<T> InvokeSlowAsync<T>(string what, Func<Task<T>> call, CancellationToken cancellationToken = default) =>
         RunAsync(what, _ => call(), null, cancellationToken);
 

@@ -122,16 +122,24 @@ public sealed class UserGrain(
 
     public async Task RegisterDeviceAsync(string device)
     {
+        if (AddDevice(device))
+            await RouteChangedAsync(); // one more device that may be offline
+    }
+
+    /// <summary>Records the device unless known; true when it is new. Refuses a missing or disabled account and a device
+    /// past the limit.</summary>
+    private bool AddDevice(string device)
+    {
         RequireCreated();
         RequireEnabled();
         Ids.RequireDevice(device);
         if (S.Devices.Contains(device))
-            return;
+            return false;
         if (S.Devices.Count >= limits.Value.MaxDevicesPerUser)
             throw new ImException(ErrorCodes.LimitExceeded, $"user '{UserId}' already has {S.Devices.Count} devices (limit {limits.Value.MaxDevicesPerUser})");
         S.Devices.Add(device);
         DeviceListWrite.Changed();
-        await RouteChangedAsync(); // one more device that may be offline
+        return true;
     }
 
     public async Task RemoveDeviceAsync(string device)
@@ -286,7 +294,8 @@ public sealed class UserGrain(
 
     public async Task<IReadOnlyDictionary<string, long>> ConnectDeviceAsync(string device, IGatewayObserver gateway)
     {
-        await RegisterDeviceAsync(device);
+        // A new device goes online at once: the conversations hear of the route once, from going online.
+        AddDevice(device);
         await SetDeviceOnlineAsync(device, gateway);
         return await GetJoinedAtAsync();
     }

@@ -76,6 +76,7 @@ public sealed class IdempotentCallsTests
             if (++attempts == 1)
                 throw new SiloUnavailableException(); // refused on the way: it never reached the grain
             await Task.Delay(500); // a long replay, well past the attempt timeout of quick calls
+            return true;
         });
 
         Assert.AreEqual(2, attempts);

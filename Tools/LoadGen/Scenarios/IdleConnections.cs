@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using ImOrleans.Tools.LoadGen.Results;
 using ImOrleans.Tools.LoadGen.Targets;
-using MQTTnet;
 
 namespace ImOrleans.Tools.LoadGen.Scenarios;
 

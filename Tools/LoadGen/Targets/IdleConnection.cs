@@ -60,15 +60,10 @@ public sealed class IdleConnection : IAsyncDisposable
             connection._reading = connection.AcknowledgeWhatComesAsync();
             return connection;
         }
-        catch (Exception e) when (e is not InvalidOperationException)
+        catch (Exception e)
         {
             socket.Dispose();
-            throw new InvalidOperationException($"{clientId}: {e.Message}", e);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            throw e as InvalidOperationException ?? new InvalidOperationException($"{clientId}: {e.Message}", e);
         }
     }
 
