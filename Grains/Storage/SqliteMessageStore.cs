@@ -96,6 +96,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     private readonly string _connectionString;
     private readonly GroupCommitWriter _writer;
     private SqliteConnection? _writeConnection;
+    private (SqliteCommand Command, SqliteParameter[] Parameters)? _insert;
 
     public SqliteMessageStore(string path, int maxBatch, ILogger<SqliteMessageStore> log)
     {
@@ -130,18 +131,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     {
         _writeConnection ??= await OpenAsync(ct);
         await using var tx = _writeConnection.BeginTransaction();
-        await using var cmd = _writeConnection.CreateCommand();
-        cmd.CommandText = $"INSERT INTO messages ({InsertColumns}) VALUES ($c, $s, $i, $f, $d, $b, $t, $k, $g, $r, $m, $a);";
-        var p = new[]
-        {
-            cmd.Parameters.Add("$c", SqliteType.Text), cmd.Parameters.Add("$s", SqliteType.Integer),
-            cmd.Parameters.Add("$i", SqliteType.Text), cmd.Parameters.Add("$f", SqliteType.Text),
-            cmd.Parameters.Add("$d", SqliteType.Text), cmd.Parameters.Add("$b", SqliteType.Text),
-            cmd.Parameters.Add("$t", SqliteType.Integer), cmd.Parameters.Add("$k", SqliteType.Text),
-            cmd.Parameters.Add("$g", SqliteType.Integer), cmd.Parameters.Add("$r", SqliteType.Integer),
-            cmd.Parameters.Add("$m", SqliteType.Text),
-            cmd.Parameters.Add("$a", SqliteType.Text),
-        };
+        var (cmd, p) = _insert ??= PrepareInsert(_writeConnection);
+        cmd.Transaction = tx;
         foreach (var m in batch)
         {
             p[0].Value = m.Conversation;
@@ -165,6 +156,25 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             _unindexed = 0;
         }
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The writer's INSERT, made once for its connection: Microsoft.Data.Sqlite compiles a command's statement
+    /// on its first run and keeps it, where a command per batch compiled it again for every commit.</summary>
+    private static (SqliteCommand, SqliteParameter[]) PrepareInsert(SqliteConnection conn)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.CommandText = $"INSERT INTO messages ({InsertColumns}) VALUES ($c, $s, $i, $f, $d, $b, $t, $k, $g, $r, $m, $a);";
+        var p = new[]
+        {
+            cmd.Parameters.Add("$c", SqliteType.Text), cmd.Parameters.Add("$s", SqliteType.Integer),
+            cmd.Parameters.Add("$i", SqliteType.Text), cmd.Parameters.Add("$f", SqliteType.Text),
+            cmd.Parameters.Add("$d", SqliteType.Text), cmd.Parameters.Add("$b", SqliteType.Text),
+            cmd.Parameters.Add("$t", SqliteType.Integer), cmd.Parameters.Add("$k", SqliteType.Text),
+            cmd.Parameters.Add("$g", SqliteType.Integer), cmd.Parameters.Add("$r", SqliteType.Integer),
+            cmd.Parameters.Add("$m", SqliteType.Text),
+            cmd.Parameters.Add("$a", SqliteType.Text),
+        };
+        return (cmd, p);
     }
 
     public async Task<long> GetLastSeqAsync(string conversation, CancellationToken ct = default)
@@ -420,6 +430,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync();
+        _insert?.Command.Dispose();
         if (_writeConnection is not null)
             await _writeConnection.DisposeAsync();
     }

@@ -75,8 +75,10 @@ public static class SiloHostingExtensions
         }
         else
         {
+            // Orleans' provider held the embedded grain state before SqliteGrainStorage; it stays as the reader of
+            // what it wrote.
             silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = SqliteInvariant; o.ConnectionString = SqliteConnectionString(storage); });
-            WriteOneAtATime(silo.Services, GrainStorage.Name);
+            UseSqliteGrainStorage(silo.Services, GrainStorage.Name, SqliteConnectionString(storage));
         }
         silo.Services.AddMessageStore(storage);
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(storage));
@@ -93,15 +95,17 @@ public static class SiloHostingExtensions
         return silo;
     }
 
-    /// <summary>Puts the grain storage registered as <paramref name="name"/> behind a <see cref="SingleWriterGrainStorage"/>.
-    /// The silo resolves its lifecycle participant through the same key, so the wrapper stands in there too.</summary>
-    private static void WriteOneAtATime(IServiceCollection services, string name)
+    /// <summary>Puts a <see cref="SqliteGrainStorage"/> in place of the grain storage registered as <paramref name="name"/>,
+    /// which it keeps for the state written before. The silo resolves its lifecycle participant through the same key,
+    /// so the new storage stands in there too.</summary>
+    private static void UseSqliteGrainStorage(IServiceCollection services, string name, string connectionString)
     {
         var registered = services.Last(d => d.IsKeyedService && d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, name));
         var create = registered.KeyedImplementationFactory
             ?? throw new InvalidOperationException($"grain storage '{name}' is not registered by a factory");
         services.Remove(registered);
-        services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new SingleWriterGrainStorage((IGrainStorage)create(sp, key)));
+        services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
+            new SqliteGrainStorage(connectionString, (IGrainStorage)create(sp, key), sp.GetRequiredService<Orleans.Serialization.Serializer>()));
     }
 
     public static string SqliteConnectionString(StorageOptions storage) =>

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
+using ImOrleans.Grains.Conversations;
+using ImOrleans.Grains.Devices;
 using ImOrleans.Models;
 using ImOrleans.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace ImOrleans.Tests.EndToEnd;
 
@@ -96,8 +96,8 @@ public sealed class EmbeddedSiloTests
 
             // Nothing deactivates the grains: only their flush timers can put these on disk before the kill.
             await Eventually.TrueAsync(async () =>
-                    await GrainStateOnDiskAsync(data, $"\"Cursors\":\\{{[^}}]*\"{Regex.Escape(conv)}\":3\\b")
-                    && await GrainStateOnDiskAsync(data, $"\"ReadMarks\":\\{{[^}}]*\"{Regex.Escape(bob)}\":2\\b"),
+                    (await GrainStateFile.ReadAsync<DeviceState>(data, "device", Ids.DeviceKey(bob, "phone")))?.Cursors.GetValueOrDefault(conv) == 3
+                    && (await GrainStateFile.ReadAsync<ConversationState>(data, "conversation", conv))?.ReadMarks.GetValueOrDefault(bob) == 2,
                 "bob's cursor (3) and read mark (2) written to grains.db by their timers", 15_000);
             await silo.KillAsync();
             alicePhone.Abort();
@@ -128,22 +128,6 @@ public sealed class EmbeddedSiloTests
         var r = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(GatewayFixture.Http,
             $"{silo.HttpBase}/v1/auth/register", new { user, password = Chat.Password });
         Assert.AreEqual(System.Net.HttpStatusCode.Created, r.StatusCode);
-    }
-
-    /// <summary>Whether some grain's stored state (Orleans writes it as JSON) matches <paramref name="pattern"/>.</summary>
-    private static async Task<bool> GrainStateOnDiskAsync(string data, string pattern)
-    {
-        await using var db = new SqliteConnection($"Data Source={Path.Combine(data, "grains.db")};Mode=ReadOnly");
-        await db.OpenAsync();
-        await using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT CAST(PayloadBinary AS TEXT) FROM OrleansStorage WHERE PayloadBinary IS NOT NULL";
-        await using var rows = await cmd.ExecuteReaderAsync();
-        while (await rows.ReadAsync())
-        {
-            if (Regex.IsMatch(rows.GetString(0), pattern))
-                return true;
-        }
-        return false;
     }
 
     [TestMethod]
@@ -180,12 +164,9 @@ public sealed class EmbeddedSiloTests
         }
 
         // The password is stored only as a salted slow hash.
-        await using var db = new SqliteConnection($"Data Source={Path.Combine(data, "grains.db")}");
-        await db.OpenAsync();
-        await using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM OrleansStorage WHERE CAST(PayloadBinary AS TEXT) LIKE '%' || $p || '%'";
-        cmd.Parameters.AddWithValue("$p", Chat.Password);
-        Assert.AreEqual(0L, (long)(await cmd.ExecuteScalarAsync())!);
+        var (holding, all) = await GrainStateFile.CountHoldingAsync(data, Chat.Password);
+        Assert.IsGreaterThanOrEqualTo(2L, all, "the two users' states are on disk");
+        Assert.AreEqual(0L, holding);
     }
 }
 

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using ImOrleans.Grains;
+using ImOrleans.Grains.Devices;
 using ImOrleans.Grains.Storage;
 using ImOrleans.Silo.Hosting;
+using ImOrleans.Silo.Storage;
 using ImOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -85,5 +87,109 @@ public sealed class GrainStateStoreTests
 
         Console.WriteLine($"1000 writes took {took.ElapsedMilliseconds} ms; worst thread-pool lag {worstLag.TotalMilliseconds:F0} ms");
         Assert.IsLessThan(TimeSpan.FromMilliseconds(500), worstLag, $"the thread pool stalled for {worstLag.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>Grains writing at once share transactions (and syncs to disk) instead of taking one each.</summary>
+    [TestMethod]
+    public async Task WritesMadeAtOnceAreCommittedTogether()
+    {
+        var storage = (SqliteGrainStorage)Store;
+        var before = storage.Committed;
+        var run = Unique.User("g");
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Task.Run(() =>
+            Store.WriteStateAsync("device", GrainId.Create("device", $"{run}{i}/d"), new GrainState<string>($"cursor {i}")))));
+        var (commits, writes) = (storage.Committed.Commits - before.Commits, storage.Committed.Writes - before.Writes);
+
+        Console.WriteLine($"500 writes in {commits} transactions");
+        Assert.AreEqual(500, writes);
+        Assert.IsLessThan(250, commits, $"500 writes took {commits} transactions");
+        var read = new GrainState<string>();
+        await Store.ReadStateAsync("device", GrainId.Create("device", $"{run}499/d"), read);
+        Assert.AreEqual(("cursor 499", true), (read.State, read.RecordExists));
+    }
+
+    [TestMethod]
+    public async Task AClearedStateReadsAsNewAndAStaleClearIsRefused()
+    {
+        var id = GrainId.Create("user", Unique.User());
+        var state = new GrainState<string>("kept");
+        await Store.WriteStateAsync("user", id, state);
+        var stale = new GrainState<string> { ETag = state.ETag };
+        await Store.ClearStateAsync("user", id, state);
+
+        Assert.IsNull(state.State, "a cleared state starts over");
+        await Assert.ThrowsExactlyAsync<InconsistentStateException>(() => Store.ClearStateAsync("user", id, stale));
+        var read = new GrainState<string>("left over");
+        await Store.ReadStateAsync("user", id, read);
+        Assert.AreEqual((null, false, state.ETag), (read.State, read.RecordExists, read.ETag));
+        read.State = "again";
+        await Store.WriteStateAsync("user", id, read); // a cleared state is written on from its ETag
+    }
+
+    /// <summary>An installation upgraded from the Orleans ADO.NET provider: what that kept is still read, and once the
+    /// grain writes or clears its state here, the old copy is never read again.</summary>
+    [TestMethod]
+    public async Task StateKeptByTheEarlierProviderIsReadUntilTheGrainWritesItsOwn()
+    {
+        var storage = new StorageOptions { DataDirectory = TempDirectory.Create("grainstate-upgrade") };
+        var connectionString = SiloHostingExtensions.SqliteConnectionString(storage);
+        Directory.CreateDirectory(storage.DataDirectory);
+        await OrleansSchema.ApplySqliteAsync(connectionString);
+        var (written, cleared, none) = (GrainId.Create("device", Unique.User() + "/d"), GrainId.Create("device", Unique.User() + "/d"), GrainId.Create("device", Unique.User() + "/d"));
+        await WithSiloAsync(silo => silo.AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = "System.Data.SQLite"; o.ConnectionString = connectionString; }),
+            async old =>
+            {
+                await old.WriteStateAsync("device", written, Cursors(("c1", 5)));
+                await old.WriteStateAsync("device", cleared, Cursors(("c2", 7)));
+            });
+
+        await WithSiloAsync(silo => silo.AddImGrains(storage), async store =>
+        {
+            var a = new GrainState<DeviceState>();
+            await store.ReadStateAsync("device", written, a);
+            Assert.AreEqual((5L, true), (a.State!.Cursors["c1"], a.RecordExists));
+            a.State!.Cursors["c1"] = 9;
+            await store.WriteStateAsync("device", written, a);
+            var b = new GrainState<DeviceState>();
+            await store.ReadStateAsync("device", cleared, b);
+            Assert.AreEqual(7L, b.State!.Cursors["c2"]);
+            await store.ClearStateAsync("device", cleared, b);
+            Assert.IsEmpty(b.State!.Cursors);
+            var c = new GrainState<DeviceState>();
+            await store.ReadStateAsync("device", none, c);
+            Assert.AreEqual((0, false), (c.State!.Cursors.Count, c.RecordExists));
+        });
+
+        await WithSiloAsync(silo => silo.AddImGrains(storage), async store =>
+        {
+            var (a, b) = (new GrainState<DeviceState>(), new GrainState<DeviceState>());
+            await store.ReadStateAsync("device", written, a);
+            await store.ReadStateAsync("device", cleared, b);
+            Assert.AreEqual((9L, true), (a.State!.Cursors["c1"], a.RecordExists));
+            Assert.AreEqual((0, false), (b.State!.Cursors.Count, b.RecordExists), "the cleared state came back from the old provider");
+        });
+    }
+
+    private static GrainState<DeviceState> Cursors(params (string Conversation, long Seq)[] cursors) =>
+        new(new DeviceState { Cursors = cursors.ToDictionary(c => c.Conversation, c => c.Seq) });
+
+    private static async Task WithSiloAsync(Action<ISiloBuilder> configure, Func<IGrainStorage, Task> use)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: FreePort.Next(), gatewayPort: FreePort.Next());
+            configure(silo);
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            await use(host.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorage.Name));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
     }
 }

@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace ImOrleans.Silo.Storage;
+
+/// <summary>Grain state on the embedded SQLite file (table <c>grain_state</c>, Sql/Sqlite/04-grain-state.sql), in
+/// Orleans' binary format.
+/// <para>Why not Orleans' ADO.NET provider, which held it before: every read built and compiled its query anew and
+/// parsed Newtonsoft JSON, and every write was a transaction with its own sync to disk. Here each reader connection
+/// compiles its query once, and writes are group-committed: one thread writes whatever has queued in one transaction.
+/// Microsoft.Data.Sqlite's async methods run synchronously, so that thread, not the thread pool, is what blocks in
+/// SQLite and fsync (grains writing at once used to hold most of the pool for a second and more); WAL lets reads run
+/// meanwhile.</para>
+/// <para>State kept by the old provider (OrleansStorage) is still read, through it, for a grain with no row here; the
+/// grain's next write or clear puts its row here, and that row wins from then on.</para></summary>
+public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private const int MaxBatch = 256;
+
+    private readonly string _connectionString;
+    private readonly IGrainStorage _legacy;
+    private readonly Serializer _serializer;
+    private readonly BlockingCollection<PendingWrite> _writes = new();
+    private readonly ConcurrentBag<Reader> _readers = [];
+    private readonly Lazy<bool> _legacyHasState;
+    private WriteCommands? _writer;
+
+    /// <summary>Transactions committed and writes in them, for tests and diagnostics.</summary>
+    public (long Commits, long Writes) Committed => (Interlocked.Read(ref _commits), Interlocked.Read(ref _written));
+    private long _commits, _written;
+
+    public SqliteGrainStorage(string connectionString, IGrainStorage legacy, Serializer serializer)
+    {
+        _connectionString = connectionString;
+        _legacy = legacy;
+        _serializer = serializer;
+        _legacyHasState = new(() => Scalar("SELECT EXISTS (SELECT 1 FROM OrleansStorage WHERE PayloadBinary IS NOT NULL);") == 1);
+        new Thread(WriteLoop) { IsBackground = true, Name = "grain state writer" }.Start();
+    }
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var (found, payload, version) = Read(stateName, grainId);
+        if (found)
+        {
+            grainState.State = payload is null ? NewState<T>() : _serializer.Deserialize<T>(payload);
+            (grainState.ETag, grainState.RecordExists) = (version.ToString(), payload is not null);
+        }
+        else if (_legacyHasState.Value)
+        {
+            await _legacy.ReadStateAsync(stateName, grainId, grainState);
+            grainState.ETag = null; // no row here yet: the next write inserts one
+        }
+        else
+        {
+            grainState.State = NewState<T>();
+            (grainState.ETag, grainState.RecordExists) = (null, false);
+        }
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Queue(stateName, grainId, grainState, _serializer.SerializeToArray(grainState.State), exists: true);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Queue(stateName, grainId, grainState, payload: null, exists: false);
+
+    /// <summary>What a grain with no state starts from: a new instance where the type has a constructor for it (every
+    /// state class of ours), else the default.</summary>
+    private static T NewState<T>() => typeof(T).GetConstructor(Type.EmptyTypes) is not null ? Activator.CreateInstance<T>() : default!;
+
+    /// <summary>The old provider creates its queries at silo start.</summary>
+    public void Participate(ISiloLifecycle lifecycle) => (_legacy as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
+
+    /// <summary>Writes queued before this still run; later ones fail.</summary>
+    public void Dispose() => _writes.CompleteAdding();
+
+    private (bool Found, byte[]? Payload, long Version) Read(string stateName, GrainId grainId)
+    {
+        var reader = _readers.TryTake(out var r) ? r : new Reader(Open());
+        try
+        {
+            reader.GrainId.Value = grainId.ToString();
+            reader.StateName.Value = stateName;
+            using var row = reader.Select.ExecuteReader();
+            var result = row.Read() ? (true, row.IsDBNull(0) ? null : (byte[])row.GetValue(0), row.GetInt64(1)) : (false, null, 0L);
+            _readers.Add(reader);
+            return result;
+        }
+        catch
+        {
+            reader.Dispose(); // a connection that failed is not reused
+            throw;
+        }
+    }
+
+    private Task Queue<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
+    {
+        // Answered off the writer thread: the caller's continuation must not run on it (and hold up every other write).
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var etag = grainState.ETag;
+        var write = new PendingWrite(grainId.ToString(), stateName, payload, etag is null ? null : long.Parse(etag), done, newVersion =>
+        {
+            (grainState.ETag, grainState.RecordExists) = (newVersion.ToString(), exists);
+            if (!exists)
+                grainState.State = NewState<T>(); // cleared: the grain goes on from a state of nothing, as after a read
+        });
+        try
+        {
+            _writes.Add(write);
+        }
+        catch (InvalidOperationException)
+        {
+            return Task.FromException(new ObjectDisposedException(nameof(SqliteGrainStorage), "the silo is shutting down"));
+        }
+        return done.Task;
+    }
+
+    private void WriteLoop()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        foreach (var first in _writes.GetConsumingEnumerable())
+        {
+            batch.Add(first);
+            while (batch.Count < MaxBatch && _writes.TryTake(out var next))
+                batch.Add(next);
+            Commit(batch);
+            batch.Clear();
+        }
+        _writer?.Dispose();
+        foreach (var reader in _readers)
+            reader.Dispose();
+    }
+
+    /// <summary>One transaction for the batch. A write whose version is stale changes nothing and fails alone; an error
+    /// of the database fails the whole batch, which is then not written at all.</summary>
+    private void Commit(List<PendingWrite> batch)
+    {
+        var outcomes = new long?[batch.Count]; // the new version, or null for a stale write
+        try
+        {
+            _writer ??= new WriteCommands(Open());
+            using var tx = _writer.Connection.BeginTransaction();
+            (_writer.Insert.Transaction, _writer.Update.Transaction) = (tx, tx);
+            for (var i = 0; i < batch.Count; i++)
+                outcomes[i] = _writer.Run(batch[i]);
+            tx.Commit();
+        }
+        catch (Exception ex)
+        {
+            _writer?.Dispose();
+            _writer = null; // opened afresh for the next batch
+            foreach (var w in batch)
+                w.Done.SetException(ex);
+            return;
+        }
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _written, batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var w = batch[i];
+            if (outcomes[i] is { } version)
+            {
+                w.Stored(version);
+                w.Done.SetResult();
+            }
+            else
+            {
+                var expected = w.Version?.ToString() ?? "none";
+                w.Done.SetException(new InconsistentStateException(
+                    $"grain state {w.StateName} of {w.GrainId} changed since version {expected} was read", "unknown", expected));
+            }
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var conn = new SqliteConnection(_connectionString);
+        conn.Open();
+        using var pragma = conn.CreateCommand();
+        // synchronous=FULL: a write is on disk before the grain hears it is done.
+        pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+        pragma.ExecuteNonQuery();
+        return conn;
+    }
+
+    private long Scalar(string sql)
+    {
+        using var conn = Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    private sealed record PendingWrite(string GrainId, string StateName, byte[]? Payload, long? Version, TaskCompletionSource Done,
+        Action<long> Stored);
+
+    /// <summary>The writer's connection with its two statements, each compiled once.</summary>
+    private sealed class WriteCommands : IDisposable
+    {
+        public WriteCommands(SqliteConnection connection)
+        {
+            Connection = connection;
+            Update = Command("UPDATE grain_state SET payload = $p, version = version + 1 WHERE grain_id = $g AND state_name = $s AND version = $v RETURNING version;");
+            Update.Parameters.Add("$v", SqliteType.Integer);
+            Insert = Command("INSERT INTO grain_state (grain_id, state_name, payload, version) VALUES ($g, $s, $p, 1) ON CONFLICT DO NOTHING RETURNING version;");
+        }
+
+        public SqliteConnection Connection { get; }
+        public SqliteCommand Update { get; }
+        public SqliteCommand Insert { get; }
+
+        /// <summary>The new version, or null when the write names a version that is not the stored one (for a first
+        /// write: when a row exists already).</summary>
+        public long? Run(PendingWrite w)
+        {
+            var cmd = w.Version is null ? Insert : Update;
+            cmd.Parameters["$g"].Value = w.GrainId;
+            cmd.Parameters["$s"].Value = w.StateName;
+            cmd.Parameters["$p"].Value = (object?)w.Payload ?? DBNull.Value;
+            if (w.Version is { } v)
+                cmd.Parameters["$v"].Value = v;
+            return cmd.ExecuteScalar() is long version ? version : null;
+        }
+
+        private SqliteCommand Command(string sql)
+        {
+            var cmd = Connection.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.Parameters.Add("$g", SqliteType.Text);
+            cmd.Parameters.Add("$s", SqliteType.Text);
+            cmd.Parameters.Add("$p", SqliteType.Blob);
+            return cmd;
+        }
+
+        public void Dispose()
+        {
+            Update.Dispose();
+            Insert.Dispose();
+            Connection.Dispose();
+        }
+    }
+
+    /// <summary>A connection with its SELECT compiled once, used by one read at a time.</summary>
+    private sealed class Reader : IDisposable
+    {
+        public Reader(SqliteConnection connection)
+        {
+            Connection = connection;
+            Select = connection.CreateCommand();
+            Select.CommandText = "SELECT payload, version FROM grain_state WHERE grain_id = $g AND state_name = $s;";
+            GrainId = Select.Parameters.Add("$g", SqliteType.Text);
+            StateName = Select.Parameters.Add("$s", SqliteType.Text);
+        }
+
+        public SqliteConnection Connection { get; }
+        public SqliteCommand Select { get; }
+        public SqliteParameter GrainId { get; }
+        public SqliteParameter StateName { get; }
+
+        public void Dispose()
+        {
+            Select.Dispose();
+            Connection.Dispose();
+        }
+    }
+}
