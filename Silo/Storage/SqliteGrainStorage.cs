@@ -25,6 +25,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
     private readonly BlockingCollection<PendingWrite> _writes = new();
     private readonly ConcurrentBag<Reader> _readers = [];
     private readonly Lazy<bool> _legacyHasState;
+    private readonly Thread _writerThread;
     private WriteCommands? _writer;
 
     /// <summary>Transactions committed and writes in them, for tests and diagnostics.</summary>
@@ -36,8 +37,11 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
         _connectionString = connectionString;
         _legacy = legacy;
         _serializer = serializer;
-        _legacyHasState = new(() => Scalar("SELECT EXISTS (SELECT 1 FROM OrleansStorage WHERE PayloadBinary IS NOT NULL);") == 1);
-        new Thread(WriteLoop) { IsBackground = true, Name = "grain state writer" }.Start();
+        // PublicationOnly: a failed check (the file busy, say) is tried again by the next read, not kept.
+        _legacyHasState = new(() => Scalar("SELECT EXISTS (SELECT 1 FROM OrleansStorage WHERE PayloadBinary IS NOT NULL);") == 1,
+            LazyThreadSafetyMode.PublicationOnly);
+        _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = "grain state writer" };
+        _writerThread.Start();
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -73,8 +77,12 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
     /// <summary>The old provider creates its queries at silo start.</summary>
     public void Participate(ISiloLifecycle lifecycle) => (_legacy as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
 
-    /// <summary>Writes queued before this still run; later ones fail.</summary>
-    public void Dispose() => _writes.CompleteAdding();
+    /// <summary>Writes queued before this still run (waited for, briefly); later ones fail.</summary>
+    public void Dispose()
+    {
+        _writes.CompleteAdding();
+        _writerThread.Join(TimeSpan.FromSeconds(10));
+    }
 
     private (bool Found, byte[]? Payload, long Version) Read(string stateName, GrainId grainId)
     {
@@ -83,9 +91,10 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
         {
             reader.GrainId.Value = grainId.ToString();
             reader.StateName.Value = stateName;
-            using var row = reader.Select.ExecuteReader();
-            var result = row.Read() ? (true, row.IsDBNull(0) ? null : (byte[])row.GetValue(0), row.GetInt64(1)) : (false, null, 0L);
-            _readers.Add(reader);
+            (bool, byte[]?, long) result;
+            using (var row = reader.Select.ExecuteReader())
+                result = row.Read() ? (true, row.IsDBNull(0) ? null : (byte[])row.GetValue(0), row.GetInt64(1)) : (false, null, 0L);
+            _readers.Add(reader); // only once the result is closed: the next read may take it at once
             return result;
         }
         catch
@@ -99,6 +108,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
     {
         // Answered off the writer thread: the caller's continuation must not run on it (and hold up every other write).
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The version the grain holds as it asks: a grain has one write of a state out at a time (none of ours writes
+        // from an interleaving call), so a second write of it never waits in the queue behind a first.
         var etag = grainState.ETag;
         var write = new PendingWrite(grainId.ToString(), stateName, payload, etag is null ? null : long.Parse(etag), done, newVersion =>
         {
@@ -129,40 +140,63 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
             batch.Clear();
         }
         _writer?.Dispose();
-        foreach (var reader in _readers)
-            reader.Dispose();
+        while (_readers.TryTake(out var reader))
+            reader.Dispose(); // one still in use is disposed by whoever holds it, when it fails on the closed file
     }
 
-    /// <summary>One transaction for the batch. A write whose version is stale changes nothing and fails alone; an error
-    /// of the database fails the whole batch, which is then not written at all.</summary>
+    /// <summary>One transaction for the batch. A write whose version is stale changes nothing and fails alone. When the
+    /// database refuses the batch, each of its writes is tried again in a transaction of its own, so that one bad write
+    /// fails alone too.</summary>
     private void Commit(List<PendingWrite> batch)
     {
-        var outcomes = new long?[batch.Count]; // the new version, or null for a stale write
+        long?[] outcomes; // the new version of each write, or null for a stale one
         try
         {
-            _writer ??= new WriteCommands(Open());
-            using var tx = _writer.Connection.BeginTransaction();
-            (_writer.Insert.Transaction, _writer.Update.Transaction) = (tx, tx);
-            for (var i = 0; i < batch.Count; i++)
-                outcomes[i] = _writer.Run(batch[i]);
-            tx.Commit();
+            outcomes = Write(batch);
         }
         catch (Exception ex)
         {
-            _writer?.Dispose();
-            _writer = null; // opened afresh for the next batch
-            foreach (var w in batch)
-                w.Done.SetException(ex);
+            if (batch.Count > 1)
+            {
+                foreach (var w in batch)
+                    Commit([w]);
+                return;
+            }
+            batch[0].Done.SetException(ex);
             return;
         }
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _written, batch.Count);
         for (var i = 0; i < batch.Count; i++)
+            Complete(batch[i], outcomes[i]);
+    }
+
+    private long?[] Write(List<PendingWrite> batch)
+    {
+        try
         {
-            var w = batch[i];
-            if (outcomes[i] is { } version)
+            _writer ??= new WriteCommands(Open());
+            using var tx = _writer.Connection.BeginTransaction();
+            (_writer.Insert.Transaction, _writer.Update.Transaction) = (tx, tx);
+            var outcomes = batch.Select(_writer.Run).ToArray();
+            tx.Commit();
+            return outcomes;
+        }
+        catch
+        {
+            _writer?.Dispose();
+            _writer = null; // opened afresh for the next try
+            throw;
+        }
+    }
+
+    private static void Complete(PendingWrite w, long? version)
+    {
+        try
+        {
+            if (version is { } stored)
             {
-                w.Stored(version);
+                w.Stored(stored);
                 w.Done.SetResult();
             }
             else
@@ -171,6 +205,10 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
                 w.Done.SetException(new InconsistentStateException(
                     $"grain state {w.StateName} of {w.GrainId} changed since version {expected} was read", "unknown", expected));
             }
+        }
+        catch (Exception ex) // the writer thread must not die of one grain's state
+        {
+            w.Done.TrySetException(ex);
         }
     }
 

@@ -16,12 +16,13 @@ namespace ImOrleans.Tests.Storage;
 public sealed class GrainStateStoreTests
 {
     private static IHost? _host;
+    private static StorageOptions? _storage;
     private static IGrainStorage Store => _host!.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorage.Name);
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        var storage = new StorageOptions { DataDirectory = TempDirectory.Create("grainstate") };
+        var storage = _storage = new StorageOptions { DataDirectory = TempDirectory.Create("grainstate") };
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleans(silo =>
         {
@@ -190,6 +191,68 @@ public sealed class GrainStateStoreTests
         finally
         {
             await host.StopAsync();
+        }
+    }
+
+    /// <summary>Reads run side by side on pooled connections; each must get its own grain's state.</summary>
+    [TestMethod]
+    public async Task ReadsAtOnceEachGetTheirOwnGrainsState()
+    {
+        var run = Unique.User("r");
+        var ids = Enumerable.Range(0, 200).Select(i => GrainId.Create("device", $"{run}{i}/d")).ToList();
+        await Task.WhenAll(ids.Select((id, i) => Store.WriteStateAsync("device", id, new GrainState<string>($"state {i}"))));
+
+        for (var round = 0; round < 5; round++)
+        {
+            var reads = await Task.WhenAll(ids.Select(id => Task.Run(async () =>
+            {
+                var read = new GrainState<string>();
+                await Store.ReadStateAsync("device", id, read);
+                return (read.State, read.RecordExists);
+            })));
+            CollectionAssert.AreEqual(ids.Select((_, i) => ($"state {i}", true)).ToList(), reads.ToList(), $"round {round}");
+        }
+    }
+
+    /// <summary>A write the database refuses fails alone, not with the writes committed beside it.</summary>
+    [TestMethod]
+    public async Task AWriteTheDatabaseRefusesFailsAlone()
+    {
+        var run = Unique.User("p");
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection(SiloHostingExtensions.SqliteConnectionString(_storage!));
+        await db.OpenAsync();
+        await using (var trigger = db.CreateCommand())
+        {
+            trigger.CommandText = $"CREATE TRIGGER \"refuse_{run}\" BEFORE INSERT ON grain_state WHEN NEW.grain_id LIKE '%{run}poison%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;";
+            await trigger.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            var writes = Enumerable.Range(0, 50).Select(i => (Id: GrainId.Create("device", i == 25 ? $"{run}poison/d" : $"{run}{i}/d"), State: new GrainState<string>($"s{i}"))).ToList();
+            var outcomes = await Task.WhenAll(writes.Select(w => Task.Run(async () =>
+            {
+                try
+                {
+                    await Store.WriteStateAsync("device", w.Id, w.State);
+                    return null;
+                }
+                catch (Exception ex)
+                {
+                    return ex;
+                }
+            })));
+
+            StringAssert.Contains(outcomes[25]?.Message, "refused by the test");
+            Assert.AreEqual(49, outcomes.Count(o => o is null), string.Join("; ", outcomes.OfType<Exception>().Select(e => e.Message)));
+            var read = new GrainState<string>();
+            await Store.ReadStateAsync("device", writes[49].Id, read);
+            Assert.AreEqual(("s49", true), (read.State, read.RecordExists));
+        }
+        finally
+        {
+            await using var drop = db.CreateCommand();
+            drop.CommandText = $"DROP TRIGGER \"refuse_{run}\";";
+            await drop.ExecuteNonQueryAsync();
         }
     }
 }
