@@ -72,7 +72,13 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
 
     /// <summary>What a grain with no state starts from: a new instance where the type has a constructor for it (every
     /// state class of ours), else the default.</summary>
-    private static T NewState<T>() => typeof(T).GetConstructor(Type.EmptyTypes) is not null ? Activator.CreateInstance<T>() : default!;
+    private static T NewState<T>() => Constructible<T>.Yes ? Activator.CreateInstance<T>() : default!;
+
+    /// <summary>Asked once per state type, not on every read of a grain that has none (every new device's connect).</summary>
+    private static class Constructible<T>
+    {
+        public static readonly bool Yes = typeof(T).GetConstructor(Type.EmptyTypes) is not null;
+    }
 
     /// <summary>The old provider creates its queries at silo start.</summary>
     public void Participate(ISiloLifecycle lifecycle) => (_legacy as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
