@@ -26,72 +26,93 @@ public static class Wire
     /// once per message. Fields without a value are left out.</summary>
     public static byte[] MessageBytes(MessageRecord m) => MessagePayloads.GetValue(m, static m =>
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128 + m.Body.Length);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Json.Encoder }))
+        var (buffer, w) = MessageScratch.Take();
+        w.WriteStartObject();
+        w.WriteString("conv", m.Conversation);
+        w.WriteNumber("seq", m.Seq);
+        w.WriteString("id", m.Id);
+        w.WriteString("from", m.From);
+        w.WriteString("dev", m.Device);
+        if (m.Kind is EntryKinds.React or EntryKinds.Unreact)
+            w.WriteString("emoji", m.Body);
+        else
+            w.WriteString("body", m.Body);
+        w.WriteNumber("ts", m.Timestamp.ToUnixTimeMilliseconds());
+        if (m.Kind is not null)
+            w.WriteString("kind", m.Kind);
+        if (m.Target is { } target)
+            w.WriteNumber("target", target);
+        if (m.ReplyTo is { } replyTo)
+            w.WriteNumber("replyTo", replyTo);
+        if (m.Mentions is { Count: > 0 } mentions)
         {
-            w.WriteStartObject();
-            w.WriteString("conv", m.Conversation);
-            w.WriteNumber("seq", m.Seq);
-            w.WriteString("id", m.Id);
-            w.WriteString("from", m.From);
-            w.WriteString("dev", m.Device);
-            if (m.Kind is EntryKinds.React or EntryKinds.Unreact)
-                w.WriteString("emoji", m.Body);
-            else
-                w.WriteString("body", m.Body);
-            w.WriteNumber("ts", m.Timestamp.ToUnixTimeMilliseconds());
-            if (m.Kind is not null)
-                w.WriteString("kind", m.Kind);
-            if (m.Target is { } target)
-                w.WriteNumber("target", target);
-            if (m.ReplyTo is { } replyTo)
-                w.WriteNumber("replyTo", replyTo);
-            if (m.Mentions is { Count: > 0 } mentions)
+            w.WriteStartArray("mentions");
+            foreach (var user in mentions)
+                w.WriteStringValue(user);
+            w.WriteEndArray();
+        }
+        if (m.EditedAt is { } edited)
+            w.WriteNumber("edited", edited.ToUnixTimeMilliseconds());
+        if (m.Deleted)
+            w.WriteBoolean("deleted", true);
+        if (m.Reactions is { Count: > 0 } reactions)
+        {
+            w.WriteStartObject("reactions");
+            foreach (var (emoji, users) in reactions)
             {
-                w.WriteStartArray("mentions");
-                foreach (var user in mentions)
+                w.WriteStartArray(emoji);
+                foreach (var user in users)
                     w.WriteStringValue(user);
-                w.WriteEndArray();
-            }
-            if (m.EditedAt is { } edited)
-                w.WriteNumber("edited", edited.ToUnixTimeMilliseconds());
-            if (m.Deleted)
-                w.WriteBoolean("deleted", true);
-            if (m.Reactions is { Count: > 0 } reactions)
-            {
-                w.WriteStartObject("reactions");
-                foreach (var (emoji, users) in reactions)
-                {
-                    w.WriteStartArray(emoji);
-                    foreach (var user in users)
-                        w.WriteStringValue(user);
-                    w.WriteEndArray();
-                }
-                w.WriteEndObject();
-            }
-            if (m.Attachments is { Count: > 0 } attachments)
-            {
-                w.WritePropertyName("attachments");
-                w.WriteStartArray();
-                foreach (var a in attachments)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("id", a.Id);
-                    w.WriteString("name", a.Name);
-                    w.WriteString("type", a.Type);
-                    w.WriteNumber("size", a.Size);
-                    if (a.Width is { } width)
-                        w.WriteNumber("width", width);
-                    if (a.Height is { } height)
-                        w.WriteNumber("height", height);
-                    w.WriteEndObject();
-                }
                 w.WriteEndArray();
             }
             w.WriteEndObject();
         }
+        if (m.Attachments is { Count: > 0 } attachments)
+        {
+            w.WritePropertyName("attachments");
+            w.WriteStartArray();
+            foreach (var a in attachments)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", a.Id);
+                w.WriteString("name", a.Name);
+                w.WriteString("type", a.Type);
+                w.WriteNumber("size", a.Size);
+                if (a.Width is { } width)
+                    w.WriteNumber("width", width);
+                if (a.Height is { } height)
+                    w.WriteNumber("height", height);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+        w.Flush();
         return buffer.WrittenSpan.ToArray();
     });
+
+    /// <summary>A buffer and writer per thread for <see cref="MessageBytes"/>, so that writing a payload allocates only
+    /// the payload: a fresh buffer (grown once or twice on the way) and writer for each message were a tenth of all
+    /// the bytes the server allocated per message.</summary>
+    private static class MessageScratch
+    {
+        private const int KeepUpTo = 64 * 1024; // a buffer grown past this by a huge message is not kept
+
+        [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? _buffer;
+        [ThreadStatic] private static Utf8JsonWriter? _writer;
+
+        public static (System.Buffers.ArrayBufferWriter<byte>, Utf8JsonWriter) Take()
+        {
+            if (_buffer is null || _buffer.Capacity > KeepUpTo)
+            {
+                _buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+                _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = Json.Encoder });
+            }
+            _buffer.ResetWrittenCount();
+            _writer!.Reset(_buffer);
+            return (_buffer, _writer);
+        }
+    }
 
     public static JsonObject Event(ConversationEvent e)
     {

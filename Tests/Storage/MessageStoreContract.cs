@@ -134,6 +134,26 @@ public abstract class MessageStoreContract
     }
 
     [TestMethod]
+    public async Task PlainMessagesAndOtherEntriesInOneCommitKeepTheirOwnFields()
+    {
+        var conv = Conv();
+        MessageRecord[] entries =
+        [
+            Msg(conv, 1),
+            Msg(conv, 2) with { Mentions = ["bob"], ReplyTo = 1 },
+            Msg(conv, 3),
+            Msg(conv, 4, "👍") with { Kind = EntryKinds.React, Target = 1 },
+            Msg(conv, 5),
+        ];
+
+        await Store.AppendAllAsync(entries);
+
+        static string Fields(MessageRecord m) =>
+            $"{m.Seq} {m.Body} kind={m.Kind} target={m.Target} replyTo={m.ReplyTo} mentions={string.Join(",", m.Mentions ?? [])}";
+        CollectionAssert.AreEqual(entries.Select(Fields).ToArray(), (await Store.ReadAfterAsync(conv, 0, 10)).Select(Fields).ToArray());
+    }
+
+    [TestMethod]
     public async Task EntryFieldsReadBack()
     {
         var conv = Conv();
