@@ -59,8 +59,10 @@ public static class PostgresServer
             await RunAsync("chown", $"postgres {Path.Combine(root, "pw")}");
         await RunAsPostgresAsync(asRoot, Path.Combine(bin, "initdb"),
             $"-D {root}/data -U postgres -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 --pwfile={root}/pw");
+        // As many connections as .ci/run's server allows: the default 100 ran out once, with silos of several tests
+        // (each with its pools) open at the same time.
         await RunAsPostgresAsync(asRoot, Path.Combine(bin, "pg_ctl"),
-            $"-D {root}/data -l {root}/server.log -w -t 30 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=on\" start");
+            $"-D {root}/data -l {root}/server.log -w -t 30 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=on -c max_connections=300\" start");
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             RunAsPostgresAsync(asRoot, Path.Combine(bin, "pg_ctl"), $"-D {root}/data -m immediate -w stop").GetAwaiter().GetResult();
         return $"Host=127.0.0.1;Port={port};Username=postgres;Password=orleans;Database=postgres";
