@@ -70,7 +70,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     /// <summary>A publish that can go into a lane: a QoS 1 message on <c>c/{conv}/m</c> with no kind and no attachments.</summary>
     private static (string Conv, string Id, EntryRequest Entry)? PlainMessage(MQTTnet.MqttApplicationMessage message, JsonObject payload) =>
         message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtLeastOnce && payload["kind"] is null && payload["attachments"] is null
-            && message.Topic.Split('/') is ["c", var conv, "m"]
+            && Topics.ConversationOfMessage(message.Topic) is { } conv
             ? (RequireConversation(conv), RequireString(payload, "id"), Entry(payload))
             : null;
 

@@ -13,6 +13,14 @@ public static class Topics
         filter == $"u/{user}/#" || filter == $"u/{user}/+"
         || filter == Messages(user) || filter == Events(user) || filter == Presence(user) || filter == Replies(user);
 
+    /// <summary>The conversation of a message topic <c>c/{conv}/m</c> (conv without a '/'), else null. Read in place:
+    /// every message sent goes through here, and splitting the topic allocated an array and three strings.</summary>
+    public static string? ConversationOfMessage(string topic) =>
+        topic.Length >= 4 && topic.StartsWith("c/", StringComparison.Ordinal) && topic.EndsWith("/m", StringComparison.Ordinal)
+        && !topic.AsSpan(2, topic.Length - 4).Contains('/')
+            ? topic[2..^2]
+            : null;
+
     /// <summary>Whether an MQTT 5 ResponseTopic stays inside the device's own tree.</summary>
     public static bool IsOwn(string user, string topic) =>
         topic.StartsWith($"u/{user}/", StringComparison.Ordinal) && !topic.Contains('+') && !topic.Contains('#');
