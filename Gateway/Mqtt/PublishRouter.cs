@@ -36,20 +36,27 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             if (message.Payload.Length > options.Value.MaxPayloadBytes)
                 throw new ImException(ErrorCodes.LimitExceeded, $"payload is limited to {options.Value.MaxPayloadBytes} bytes");
-            var payload = Parse(message.Payload);
-            reference = ReferenceOf(payload);
+            // A plain message is read without a JSON tree; any other payload is parsed as one.
+            var laneConversation = LaneConversation(message);
+            (string Id, EntryRequest Entry)? plain = laneConversation is not null
+                && PlainMessageReader.TryRead(message.Payload, out var plainId, out var plainEntry) ? (plainId, plainEntry) : null;
+            var payload = plain is null ? Parse(message.Payload) : null;
+            reference = plain?.Id ?? ReferenceOf(payload!);
             connection.Limiter.TryReplenish(); // adds what the time since the last publish earned (no timer)
             using var lease = connection.Limiter.AttemptAcquire();
             if (!lease.IsAcquired)
                 throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
-            if (PlainMessage(message, payload) is var (conv, id, entry))
+            (string Conv, string Id, EntryRequest Entry)? lane = laneConversation is null ? null
+                : plain is { } p ? (RequireConversation(laneConversation), p.Id, p.Entry)
+                : PlainMessage(laneConversation, payload!);
+            if (lane is var (conv, id, entry))
             {
                 await SendLaterAsync(connection, conv, new NewMessage(id, entry), reference, e.CancellationToken);
                 return;
             }
             if (connection.Lanes is { } lanes)
                 await lanes.DrainAsync(); // what it sent before is stored before this is handled
-            await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
+            await RouteAsync(connection, message.Topic, payload!, message.ResponseTopic, message.CorrelationData, e); // parsed: a plain one went into its lane above
             GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", kind));
         }
         catch (ImException ex)
@@ -67,10 +74,14 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         }
     }
 
-    /// <summary>A publish that can go into a lane: a QoS 1 message on <c>c/{conv}/m</c> with no kind and no attachments.</summary>
-    private static (string Conv, string Id, EntryRequest Entry)? PlainMessage(MQTTnet.MqttApplicationMessage message, JsonObject payload) =>
-        message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtLeastOnce && payload["kind"] is null && payload["attachments"] is null
-            && Topics.ConversationOfMessage(message.Topic) is { } conv
+    /// <summary>The conversation of a publish that may go into a lane: a QoS 1 publish on <c>c/{conv}/m</c>.</summary>
+    private static string? LaneConversation(MQTTnet.MqttApplicationMessage message) =>
+        message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtLeastOnce ? Topics.ConversationOfMessage(message.Topic) : null;
+
+    /// <summary>A lane's payload that <see cref="PlainMessageReader"/> declined: a message with no kind and no attachments
+    /// still goes into the lane (or is refused with the reason); anything else is routed.</summary>
+    private static (string Conv, string Id, EntryRequest Entry)? PlainMessage(string conv, JsonObject payload) =>
+        payload["kind"] is null && payload["attachments"] is null
             ? (RequireConversation(conv), RequireString(payload, "id"), Entry(payload))
             : null;
 
