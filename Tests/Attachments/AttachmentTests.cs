@@ -111,12 +111,13 @@ public sealed class AttachmentTests
     {
         var (alice, bob, carol) = (await HttpAccounts.RegisterAsync(_server, "att"), await HttpAccounts.RegisterAsync(_server, "att"),
             await HttpAccounts.RegisterAsync(_server, "att"));
-        var content = Png(3, 2);
-        var (_, uploaded) = await UploadAsync(await HttpAccounts.TokenAsync(_server, alice), content, "image/png", "pic.png");
-        var id = (string)uploaded["id"]!;
         await using var alicePhone = await ConnectAsync(alice);
         await using var bobPhone = await ConnectAsync(bob);
         var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        // Uploaded only now: this server removes an upload no message took within 4 s, and connecting took longer once.
+        var content = Png(3, 2);
+        var (_, uploaded) = await UploadAsync(await HttpAccounts.TokenAsync(_server, alice), content, "image/png", "pic.png");
+        var id = (string)uploaded["id"]!;
 
         var puback = await alicePhone.PublishAsync($"c/{conv}/m", new { id = "m1", body = "look", attachments = new[] { id } });
         // Before waiting for bob: a refused send would otherwise show only as a message that never came.
