@@ -6,9 +6,10 @@ namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Reads the payload of a plain message (<c>{"id", "body"}</c>, optionally <c>"replyTo"</c> and
 /// <c>"mentions"</c>: docs/protocol.md §5) straight off the wire, without building a JSON tree: the tree, its copy of
-/// the bytes and its values were the largest share of what receiving a message allocated. Only that exact shape is
-/// read here. Anything else (another field, a kind or attachments, a value of another type, a field twice, more after
-/// the object) is declined, and the caller parses the payload as a tree as before, which also words the error.</summary>
+/// the bytes and its values were the largest share of what receiving a message allocated. Only that shape is read here,
+/// plus other fields with plain values, which are ignored as the tree path ignores them. Anything else (a kind or
+/// attachments, a value of another type, a field twice, more after the object) is declined, and the caller parses the
+/// payload as a tree as before, which also words the error.</summary>
 internal static class PlainMessageReader
 {
     private const int MaxMentions = 100; // as PublishRouter.OptionalStrings allows
@@ -25,10 +26,21 @@ internal static class PlainMessageReader
             long? replyTo = null;
             List<string>? mentions = null;
             var seen = Field.None;
+            List<string>? others = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var field = FieldOf(ref reader);
-                if (field == Field.None || seen.HasFlag(field) || !reader.Read())
+                if (field == Field.None)
+                {
+                    // Another field is ignored, as the tree ignores it, if it is named once and holds no object or array
+                    // (which could hide a field named twice).
+                    var name = reader.GetString()!;
+                    if ((others ??= []).Contains(name) || !reader.Read() || reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                        return false;
+                    others.Add(name);
+                    continue;
+                }
+                if (seen.HasFlag(field) || !reader.Read())
                     return false;
                 seen |= field;
                 var isNull = reader.TokenType == JsonTokenType.Null;

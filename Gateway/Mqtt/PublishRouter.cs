@@ -234,14 +234,19 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     private static string? ReferenceOf(JsonObject payload) =>
         (payload["id"] ?? payload["rid"]) is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
+    // A field named twice, at any depth, is invalid JSON here. Parsed leniently, the tree threw at its first lookup
+    // instead, and that came out as an unexpected failure: "unavailable, retry", and a warning logged for each publish.
+    private static readonly JsonDocumentOptions NoDuplicateFields = new() { AllowDuplicateProperties = false };
+
     private static JsonObject Parse(ReadOnlySequence<byte> payload)
     {
         if (payload.IsEmpty)
             return [];
         try
         {
-            var reader = new Utf8JsonReader(payload);
-            return JsonNode.Parse(ref reader) as JsonObject ?? throw WireErrors.BadPayload("the payload must be a JSON object");
+            ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+            return JsonNode.Parse(bytes, documentOptions: NoDuplicateFields) as JsonObject
+                ?? throw WireErrors.BadPayload("the payload must be a JSON object");
         }
         catch (JsonException)
         {

@@ -110,6 +110,8 @@ public sealed class MqttRefusalTests
     [DataRow("[1,2,3]")]
     [DataRow("{\"id\":\"x1\"}")]
     [DataRow("{\"id\":5,\"body\":\"numeric id\"}")]
+    [DataRow("{\"id\":\"x1\",\"id\":\"x2\",\"body\":\"a field twice\"}")]
+    [DataRow("{\"id\":\"x1\",\"body\":\"an unknown field twice\",\"extra\":1,\"extra\":2}")]
     public async Task MalformedPayloadIsRefusedAsBadPayload(string payload)
     {
         var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());

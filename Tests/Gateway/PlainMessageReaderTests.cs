@@ -38,6 +38,15 @@ public sealed class PlainMessageReaderTests
     }
 
     [TestMethod]
+    public void OtherFieldsWithPlainValuesAreIgnoredAsTheTreeIgnoresThem()
+    {
+        Assert.IsTrue(PlainMessageReader.TryRead(Bytes("""{"id":"m-4","seq":5,"body":"b","note":"x","flag":true,"gone":null}"""),
+            out var id, out var entry));
+        Assert.AreEqual("m-4", id);
+        Assert.AreEqual("b", entry.Body);
+    }
+
+    [TestMethod]
     public void AnEmptyMentionListStaysAList()
     {
         Assert.IsTrue(PlainMessageReader.TryRead(Bytes("""{"id":"m","body":"b","mentions":[]}"""), out _, out var entry));
@@ -73,7 +82,9 @@ public sealed class PlainMessageReaderTests
     [DataRow("""{"id":"m","body":"b","mentions":[["bob"]]}""")]
     [DataRow("""{"id":"m","body":"b","kind":"message"}""")]
     [DataRow("""{"id":"m","body":"b","attachments":[]}""")]
-    [DataRow("""{"id":"m","body":"b","extra":1}""")]
+    [DataRow("""{"id":"m","body":"b","extra":1,"extra":2}""")]
+    [DataRow("""{"id":"m","body":"b","extra":{"a":1}}""")]
+    [DataRow("""{"id":"m","body":"b","extra":[1]}""")]
     [DataRow("""{"id":"m","body":"b","id":"n"}""")]
     [DataRow("""{"id":"m","body":"b"} {"id":"n"}""")]
     [DataRow("""{"id":"m","body":"b"}x""")]
