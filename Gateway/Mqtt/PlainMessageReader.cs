@@ -14,6 +14,10 @@ internal static class PlainMessageReader
 {
     private const int MaxMentions = 100; // as PublishRouter.OptionalStrings allows
 
+    // Other fields are compared with each other by a scan, so only a few are read here: thousands in one payload would
+    // cost a scan each, before the rate limit.
+    private const int MaxOtherFields = 8;
+
     public static bool TryRead(ReadOnlySequence<byte> payload, out string id, out EntryRequest entry)
     {
         (id, entry) = (null!, null!);
@@ -35,7 +39,8 @@ internal static class PlainMessageReader
                     // Another field is ignored, as the tree ignores it, if it is named once and holds no object or array
                     // (which could hide a field named twice).
                     var name = reader.GetString()!;
-                    if ((others ??= []).Contains(name) || !reader.Read() || reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    if ((others ??= []).Count == MaxOtherFields || others.Contains(name)
+                        || !reader.Read() || reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                         return false;
                     others.Add(name);
                     continue;
@@ -73,12 +78,13 @@ internal static class PlainMessageReader
             (id, entry) = (readId, EntryRequest.Message(body, replyTo, mentions));
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // the latter: an escape that is no character
         {
             return false;
         }
     }
 
+    // Kind and Attachments are named only so that a null one is read as absent; any other value of theirs is declined.
     [Flags]
     private enum Field { None = 0, Id = 1, Body = 2, ReplyTo = 4, Mentions = 8, Kind = 16, Attachments = 32 }
 

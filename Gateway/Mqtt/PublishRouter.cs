@@ -38,25 +38,24 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
                 throw new ImException(ErrorCodes.LimitExceeded, $"payload is limited to {options.Value.MaxPayloadBytes} bytes");
             // A plain message is read without a JSON tree; any other payload is parsed as one.
             var laneConversation = LaneConversation(message);
-            (string Id, EntryRequest Entry)? plain = laneConversation is not null
-                && PlainMessageReader.TryRead(message.Payload, out var plainId, out var plainEntry) ? (plainId, plainEntry) : null;
-            var payload = plain is null ? Parse(message.Payload) : null;
-            reference = plain?.Id ?? ReferenceOf(payload!);
-            connection.Limiter.TryReplenish(); // adds what the time since the last publish earned (no timer)
-            using var lease = connection.Limiter.AttemptAcquire();
-            if (!lease.IsAcquired)
-                throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
-            (string Conv, string Id, EntryRequest Entry)? lane = laneConversation is null ? null
-                : plain is { } p ? (RequireConversation(laneConversation), p.Id, p.Entry)
-                : PlainMessage(laneConversation, payload!);
-            if (lane is var (conv, id, entry))
+            if (laneConversation is not null && PlainMessageReader.TryRead(message.Payload, out var plainId, out var plainEntry))
+            {
+                reference = plainId;
+                Admit(connection);
+                await SendLaterAsync(connection, RequireConversation(laneConversation), new NewMessage(plainId, plainEntry), reference, e.CancellationToken);
+                return;
+            }
+            var payload = Parse(message.Payload);
+            reference = ReferenceOf(payload);
+            Admit(connection);
+            if (laneConversation is not null && PlainMessage(laneConversation, payload) is var (conv, id, entry))
             {
                 await SendLaterAsync(connection, conv, new NewMessage(id, entry), reference, e.CancellationToken);
                 return;
             }
             if (connection.Lanes is { } lanes)
                 await lanes.DrainAsync(); // what it sent before is stored before this is handled
-            await RouteAsync(connection, message.Topic, payload!, message.ResponseTopic, message.CorrelationData, e); // parsed: a plain one went into its lane above
+            await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
             GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", kind));
         }
         catch (ImException ex)
@@ -72,6 +71,15 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             log.LogWarning(ex, "Publish of {ClientId} to {Topic} failed", e.ClientId, message.Topic);
             Apply(e, Refuse(connection, reference, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id"));
         }
+    }
+
+    /// <summary>Takes a publish from the connection's rate limit, or refuses it.</summary>
+    private void Admit(DeviceConnection connection)
+    {
+        connection.Limiter.TryReplenish(); // adds what the time since the last publish earned (no timer)
+        using var lease = connection.Limiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+            throw new ImException(ErrorCodes.RateLimited, $"more than {options.Value.RatePerSecond} publishes per second");
     }
 
     /// <summary>The conversation of a publish that may go into a lane: a QoS 1 publish on <c>c/{conv}/m</c>.</summary>
@@ -248,7 +256,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             return JsonNode.Parse(bytes, documentOptions: NoDuplicateFields) as JsonObject
                 ?? throw WireErrors.BadPayload("the payload must be a JSON object");
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // the latter: an escape that is no character
         {
             throw WireErrors.BadPayload("the payload is not valid JSON");
         }

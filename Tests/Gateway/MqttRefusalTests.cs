@@ -112,6 +112,7 @@ public sealed class MqttRefusalTests
     [DataRow("{\"id\":5,\"body\":\"numeric id\"}")]
     [DataRow("{\"id\":\"x1\",\"id\":\"x2\",\"body\":\"a field twice\"}")]
     [DataRow("{\"id\":\"x1\",\"body\":\"an unknown field twice\",\"extra\":1,\"extra\":2}")]
+    [DataRow("{\"id\":\"x1\",\"body\":\"something after the object\"}x")]
     public async Task MalformedPayloadIsRefusedAsBadPayload(string payload)
     {
         var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());

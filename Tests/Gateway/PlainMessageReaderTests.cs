@@ -54,15 +54,40 @@ public sealed class PlainMessageReaderTests
     }
 
     [TestMethod]
-    public void ReadsAPayloadSplitAcrossSegments()
+    public void ReadsAPayloadSplitAcrossSegmentsAtAnyByte()
     {
-        var bytes = Encoding.UTF8.GetBytes("""{"id":"m-3","body":"across segments"}""");
-        var first = new Segment(bytes.AsMemory(0, 11));
-        var last = first.Append(bytes.AsMemory(11));
+        var bytes = Encoding.UTF8.GetBytes("""{"id":"m-3","body":"across \u00e9 segments","replyTo":12,"mentions":["bob"],"seq":4}""");
+        for (var split = 1; split < bytes.Length; split++)
+        {
+            var first = new Segment(bytes.AsMemory(0, split));
+            var last = first.Append(bytes.AsMemory(split));
 
-        Assert.IsTrue(PlainMessageReader.TryRead(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), out var id, out var entry));
-        Assert.AreEqual("m-3", id);
-        Assert.AreEqual("across segments", entry.Body);
+            Assert.IsTrue(PlainMessageReader.TryRead(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), out var id, out var entry),
+                $"split at {split}");
+            Assert.AreEqual("m-3", id);
+            Assert.AreEqual("across é segments", entry.Body);
+            Assert.AreEqual(12L, entry.ReplyTo);
+            CollectionAssert.AreEqual(new[] { "bob" }, entry.Mentions!.ToArray());
+        }
+    }
+
+    [TestMethod]
+    public void EscapedFieldNamesAreTheirNames()
+    {
+        Assert.IsTrue(PlainMessageReader.TryRead(Bytes("""{"\u0069d":"m-5","b\u006fdy":"b","replyTo":-0}"""), out var id, out var entry));
+        Assert.AreEqual("m-5", id);
+        Assert.AreEqual("b", entry.Body);
+        Assert.AreEqual(0L, entry.ReplyTo);
+    }
+
+    [TestMethod]
+    public void ReadsAFewOtherFieldsAndLeavesManyToTheTree()
+    {
+        static string Payload(int others) =>
+            $$"""{"id":"m","body":"b"{{string.Concat(Enumerable.Range(0, others).Select(i => $",\"f{i}\":{i}"))}}}""";
+
+        Assert.IsTrue(PlainMessageReader.TryRead(Bytes(Payload(8)), out _, out _));
+        Assert.IsFalse(PlainMessageReader.TryRead(Bytes(Payload(9)), out _, out _));
     }
 
     [TestMethod]
@@ -86,6 +111,10 @@ public sealed class PlainMessageReaderTests
     [DataRow("""{"id":"m","body":"b","extra":{"a":1}}""")]
     [DataRow("""{"id":"m","body":"b","extra":[1]}""")]
     [DataRow("""{"id":"m","body":"b","id":"n"}""")]
+    [DataRow("""{"id":"m","body":"b","\u0069d":"n"}""")]
+    [DataRow("""{"id":"m","body":"b","replyTo":1e2}""")]
+    [DataRow("""{"id":"m","body":"\ud83d"}""")] // half an emoji: no character
+    [DataRow("""{"id":"m","body":"b","mentions":["\udc00"]}""")]
     [DataRow("""{"id":"m","body":"b"} {"id":"n"}""")]
     [DataRow("""{"id":"m","body":"b"}x""")]
     [DataRow("""{"id":"m","body":"b",}""")]
