@@ -12,8 +12,6 @@ namespace ImOrleans.Gateway.Mqtt;
 /// payload as a tree as before, which also words the error.</summary>
 internal static class PlainMessageReader
 {
-    private const int MaxMentions = 100; // as PublishRouter.OptionalStrings allows
-
     // Other fields are compared with each other by a scan, so only a few are read here: thousands in one payload would
     // cost a scan each, before the rate limit.
     private const int MaxOtherFields = 8;
@@ -64,7 +62,7 @@ internal static class PlainMessageReader
                         break;
                     case Field.Mentions when reader.TokenType == JsonTokenType.StartArray:
                         mentions = [];
-                        while (reader.Read() && reader.TokenType == JsonTokenType.String && mentions.Count < MaxMentions)
+                        while (reader.Read() && reader.TokenType == JsonTokenType.String && mentions.Count < PublishRouter.MaxListItems)
                             mentions.Add(reader.GetString()!);
                         if (reader.TokenType != JsonTokenType.EndArray)
                             return false;

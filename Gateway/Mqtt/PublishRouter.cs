@@ -270,7 +270,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
 
     internal static long? OptionalLong(JsonObject o, string name) => o[name] is null ? null : RequireLong(o, name);
 
-    private const int MaxListItems = 100;
+    internal const int MaxListItems = 100;
 
     /// <summary>An optional array of at most 100 strings (user ids).</summary>
     internal static List<string>? OptionalStrings(JsonObject o, string name)
