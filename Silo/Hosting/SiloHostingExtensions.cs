@@ -105,7 +105,8 @@ public static class SiloHostingExtensions
             ?? throw new InvalidOperationException($"grain storage '{name}' is not registered by a factory");
         services.Remove(registered);
         services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
-            new SqliteGrainStorage(connectionString, (IGrainStorage)create(sp, key), sp.GetRequiredService<Orleans.Serialization.Serializer>()));
+            new SqliteGrainStorage(connectionString, (IGrainStorage)create(sp, key), sp.GetRequiredService<Orleans.Serialization.Serializer>(),
+                sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
     }
 
     public static string SqliteConnectionString(StorageOptions storage) =>

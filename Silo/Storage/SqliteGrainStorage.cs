@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ImOrleans.Grains.Storage;
 using Microsoft.Data.Sqlite;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -22,17 +23,15 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
     private readonly string _connectionString;
     private readonly IGrainStorage _legacy;
     private readonly Serializer _serializer;
-    private readonly BlockingCollection<PendingWrite> _writes = new();
+    private readonly GroupCommit<PendingWrite, long?> _writes;
     private readonly ConcurrentBag<Reader> _readers = [];
     private readonly Lazy<bool> _legacyHasState;
-    private readonly Thread _writerThread;
-    private WriteCommands? _writer;
+    private WriteCommands? _writer; // used by the writer's thread only
 
     /// <summary>Transactions committed and writes in them, for tests and diagnostics.</summary>
-    public (long Commits, long Writes) Committed => (Interlocked.Read(ref _commits), Interlocked.Read(ref _written));
-    private long _commits, _written;
+    public (long Commits, long Writes) Committed => (_writes.Stats.Batches, _writes.Stats.Appends);
 
-    public SqliteGrainStorage(string connectionString, IGrainStorage legacy, Serializer serializer)
+    public SqliteGrainStorage(string connectionString, IGrainStorage legacy, Serializer serializer, ILogger<SqliteGrainStorage> log)
     {
         _connectionString = connectionString;
         _legacy = legacy;
@@ -40,8 +39,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
         // PublicationOnly: a failed check (the file busy, say) is tried again by the next read, not kept.
         _legacyHasState = new(() => Scalar("SELECT EXISTS (SELECT 1 FROM OrleansStorage WHERE PayloadBinary IS NOT NULL);") == 1,
             LazyThreadSafetyMode.PublicationOnly);
-        _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = "grain state writer" };
-        _writerThread.Start();
+        _writes = new(batch => Task.FromResult(Write(batch)), MaxBatch, log, ownThread: "grain state writer");
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -86,8 +84,11 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
     /// <summary>Writes queued before this still run (waited for, briefly); later ones fail.</summary>
     public void Dispose()
     {
-        _writes.CompleteAdding();
-        _writerThread.Join(TimeSpan.FromSeconds(10));
+        if (!_writes.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10)))
+            return; // the writer is stuck in the database: leave its connection to the process's end
+        _writer?.Dispose();
+        while (_readers.TryTake(out var reader))
+            reader.Dispose(); // one still in use is disposed by whoever holds it, when it fails on the closed file
     }
 
     private (bool Found, byte[]? Payload, long Version) Read(string stateName, GrainId grainId)
@@ -110,81 +111,36 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
         }
     }
 
-    private Task Queue<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
+    private async Task Queue<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
     {
-        // Answered off the writer thread: the caller's continuation must not run on it (and hold up every other write).
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // The version the grain holds as it asks: a grain has one write of a state out at a time (none of ours writes
         // from an interleaving call), so a second write of it never waits in the queue behind a first.
-        var etag = grainState.ETag;
-        var write = new PendingWrite(grainId.ToString(), stateName, payload, etag is null ? null : long.Parse(etag), done, newVersion =>
+        var version = grainState.ETag is { } etag ? long.Parse(etag) : (long?)null;
+        var write = new PendingWrite(grainId.ToString(), stateName, payload, version);
+        if (await _writes.AddAsync(write) is not { } stored)
         {
-            (grainState.ETag, grainState.RecordExists) = (newVersion.ToString(), exists);
-            if (!exists)
-                grainState.State = NewState<T>(); // cleared: the grain goes on from a state of nothing, as after a read
-        });
-        try
-        {
-            _writes.Add(write);
+            var expected = version?.ToString() ?? "none";
+            throw new InconsistentStateException(
+                $"grain state {stateName} of {grainId} changed since version {expected} was read", "unknown", expected);
         }
-        catch (InvalidOperationException)
-        {
-            return Task.FromException(new ObjectDisposedException(nameof(SqliteGrainStorage), "the silo is shutting down"));
-        }
-        return done.Task;
+        (grainState.ETag, grainState.RecordExists) = (stored.ToString(), exists);
+        if (!exists)
+            grainState.State = NewState<T>(); // cleared: the grain goes on from a state of nothing, as after a read
     }
 
-    private void WriteLoop()
-    {
-        var batch = new List<PendingWrite>(MaxBatch);
-        foreach (var first in _writes.GetConsumingEnumerable())
-        {
-            batch.Add(first);
-            while (batch.Count < MaxBatch && _writes.TryTake(out var next))
-                batch.Add(next);
-            Commit(batch);
-            batch.Clear();
-        }
-        _writer?.Dispose();
-        while (_readers.TryTake(out var reader))
-            reader.Dispose(); // one still in use is disposed by whoever holds it, when it fails on the closed file
-    }
-
-    /// <summary>One transaction for the batch. A write whose version is stale changes nothing and fails alone. When the
-    /// database refuses the batch, each of its writes is tried again in a transaction of its own, so that one bad write
-    /// fails alone too.</summary>
-    private void Commit(List<PendingWrite> batch)
-    {
-        long?[] outcomes; // the new version of each write, or null for a stale one
-        try
-        {
-            outcomes = Write(batch);
-        }
-        catch (Exception ex)
-        {
-            if (batch.Count > 1)
-            {
-                foreach (var w in batch)
-                    Commit([w]);
-                return;
-            }
-            batch[0].Done.SetException(ex);
-            return;
-        }
-        Interlocked.Increment(ref _commits);
-        Interlocked.Add(ref _written, batch.Count);
-        for (var i = 0; i < batch.Count; i++)
-            Complete(batch[i], outcomes[i]);
-    }
-
-    private long?[] Write(List<PendingWrite> batch)
+    /// <summary>One transaction for the batch, on the writer's thread: each write's new version, or null for one whose
+    /// version is stale (it changes nothing and fails alone). When it throws, <see cref="GroupCommit{TItem,TOutcome}"/>
+    /// tries each write again alone.</summary>
+    private long?[] Write(IReadOnlyList<PendingWrite> batch)
     {
         try
         {
             _writer ??= new WriteCommands(Open());
             using var tx = _writer.Connection.BeginTransaction();
             (_writer.Insert.Transaction, _writer.Update.Transaction) = (tx, tx);
-            var outcomes = batch.Select(_writer.Run).ToArray();
+            var outcomes = new long?[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+                outcomes[i] = _writer.Run(batch[i]);
             tx.Commit();
             return outcomes;
         }
@@ -193,28 +149,6 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
             _writer?.Dispose();
             _writer = null; // opened afresh for the next try
             throw;
-        }
-    }
-
-    private static void Complete(PendingWrite w, long? version)
-    {
-        try
-        {
-            if (version is { } stored)
-            {
-                w.Stored(stored);
-                w.Done.SetResult();
-            }
-            else
-            {
-                var expected = w.Version?.ToString() ?? "none";
-                w.Done.SetException(new InconsistentStateException(
-                    $"grain state {w.StateName} of {w.GrainId} changed since version {expected} was read", "unknown", expected));
-            }
-        }
-        catch (Exception ex) // the writer thread must not die of one grain's state
-        {
-            w.Done.TrySetException(ex);
         }
     }
 
@@ -237,8 +171,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
         return Convert.ToInt64(cmd.ExecuteScalar());
     }
 
-    private sealed record PendingWrite(string GrainId, string StateName, byte[]? Payload, long? Version, TaskCompletionSource Done,
-        Action<long> Stored);
+    private sealed record PendingWrite(string GrainId, string StateName, byte[]? Payload, long? Version);
 
     /// <summary>The writer's connection with its two statements, each compiled once.</summary>
     private sealed class WriteCommands : IDisposable
