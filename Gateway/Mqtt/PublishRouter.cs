@@ -250,17 +250,49 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     {
         if (payload.IsEmpty)
             return [];
+        ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+        JsonObject? parsed;
         try
         {
-            ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
-            return JsonNode.Parse(bytes, documentOptions: NoDuplicateFields) as JsonObject
-                ?? throw WireErrors.BadPayload("the payload must be a JSON object");
+            parsed = JsonNode.Parse(bytes, documentOptions: NoDuplicateFields) as JsonObject;
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // the latter: an escape that is no character
+        catch (JsonException)
         {
             throw WireErrors.BadPayload("the payload is not valid JSON");
         }
+        catch (InvalidOperationException) // checking for duplicates decodes field names, and one was half a character
+        {
+            throw LoneSurrogate();
+        }
+        if (parsed is null)
+            throw WireErrors.BadPayload("the payload must be a JSON object");
+        RefuseLoneSurrogates(bytes);
+        return parsed;
     }
+
+    /// <summary>JSON's syntax allows an escape of half a UTF-16 surrogate pair (<c>"\ud800"</c>), which is no
+    /// character; the tree only finds out when the field is read, and threw then, which came out as "unavailable,
+    /// retry" and a warning logged for each such publish. Checked here, where the payload is known to be valid JSON
+    /// otherwise; only escaped strings are decoded.</summary>
+    private static void RefuseLoneSurrogates(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                    _ = reader.GetString();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            throw LoneSurrogate();
+        }
+    }
+
+    private static ImException LoneSurrogate() =>
+        WireErrors.BadPayload("the payload holds an escape that is half a UTF-16 surrogate pair, which is no character");
 
     internal static string RequireString(JsonObject o, string name) =>
         o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw WireErrors.BadPayload($"'{name}' must be a string");

@@ -113,6 +113,12 @@ public sealed class MqttRefusalTests
     [DataRow("{\"id\":\"x1\",\"id\":\"x2\",\"body\":\"a field twice\"}")]
     [DataRow("{\"id\":\"x1\",\"body\":\"an unknown field twice\",\"extra\":1,\"extra\":2}")]
     [DataRow("{\"id\":\"x1\",\"body\":\"something after the object\"}x")]
+    [DataRow("{\"id\":\"x1\",\"body\":\"half a character: \\ud800\"}")]
+    [DataRow("{\"id\":\"\\udc00\",\"body\":\"an id that is half a character\"}")]
+    [DataRow("{\"id\":\"x1\",\"body\":\"a mention\",\"mentions\":[\"\\ud83d\"]}")]
+    [DataRow("{\"id\":\"x1\",\"kind\":\"edit\",\"target\":\"\\ud800\",\"body\":\"edit\"}")]
+    [DataRow("{\"\\ud800\":1,\"id\":\"x1\",\"body\":\"a field named with half a character\"}")]
+    [DataRow("{\"id\":\"x1\",\"body\":\"nested\",\"extra\":{\"deep\":[\"\\udfff\"]}}")]
     public async Task MalformedPayloadIsRefusedAsBadPayload(string payload)
     {
         var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
