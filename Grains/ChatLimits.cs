@@ -70,4 +70,8 @@ public sealed class ChatLimits
 
     /// <summary>Characters in a group title.</summary>
     public int MaxTitleLength { get; set; } = 200;
+
+    /// <summary>How long a device stays online when its gateway stops renewing the connection (a gateway that died
+    /// without a word). Gateways renew every <c>Gateway:TouchInterval</c>, which must be at most half of this.</summary>
+    public TimeSpan ConnectionLease { get; set; } = TimeSpan.FromMinutes(3);
 }

@@ -34,6 +34,8 @@ public static class GatewayHostingExtensions
     {
         var o = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         var cluster = HostingMode.IsCluster(builder.Configuration);
+        // The silos' Limits:ConnectionLease: a connection not renewed within it is taken for gone.
+        var lease = builder.Configuration.GetValue("Limits:ConnectionLease", TimeSpan.FromMinutes(3));
         builder.Services.AddOptions<GatewayOptions>()
             // The mode's defaults first, so that configured values override them.
             .Configure(g => g.OpenRegistration = g.PasswordLogin = !cluster)
@@ -45,9 +47,8 @@ public static class GatewayHostingExtensions
                 "Gateway:DeliveryWindow must be at least 1 and below Gateway:MaxInFlightPerDevice")
             .Validate(g => g.AckDelay >= TimeSpan.Zero && g.AckDelay <= TimeSpan.FromSeconds(10),
                 "Gateway:AckDelay must be between 0 and 00:00:10")
-            // Device grains drop connections whose lease (3 minutes) is not renewed.
-            .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= TimeSpan.FromMinutes(1.5),
-                "Gateway:TouchInterval must be positive and at most 00:01:30 (half the device lease)")
+            .Validate(g => g.TouchInterval > TimeSpan.Zero && g.TouchInterval <= lease / 2,
+                $"Gateway:TouchInterval must be positive and at most half of Limits:ConnectionLease ({lease / 2})")
             .ValidateOnStart();
         builder.Services.AddImAuth();
         builder.Services.AddOptions<CallRetryOptions>().BindConfiguration(CallRetryOptions.Section)

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ImOrleans.Models;
+using ImOrleans.Tests.Infrastructure;
+
+namespace ImOrleans.Tests.EndToEnd;
+
+/// <summary>The device grain's connection lease (<c>Limits:ConnectionLease</c>), on a server whose lease is 3 s and whose
+/// gateway renews every second: a renewed connection outlives many leases, one that nobody renews ends with its lease.</summary>
+[TestClass]
+public sealed class ConnectionLeaseTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+    private static SiloProcess _server = null!;
+    private static OrleansClient _orleans = null!;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext _)
+    {
+        _server = await SiloProcess.StartAsync(TempDirectory.Create("lease-end"), $"--Limits:ConnectionLease={Lease}", "--Gateway:TouchInterval=00:00:01");
+        _orleans = await OrleansClient.ConnectAsync(_server.GatewayPort);
+    }
+
+    [ClassCleanup]
+    public static async Task StopAsync()
+    {
+        await _orleans.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    /// <summary>Each renewal pushes the lease's end back: the connection stays bound and reachable long after the first
+    /// lease would have run out.</summary>
+    [TestMethod]
+    public async Task ARenewedConnectionOutlivesManyLeases()
+    {
+        var (alice, bob) = (await HttpAccounts.RegisterAsync(_server, "lease"), await HttpAccounts.RegisterAsync(_server, "lease"));
+        await using var alicePhone = await MqttTestClient.ConnectAsync(_server.MqttPort, alice, "phone", Chat.Password);
+        await using var bobPhone = await MqttTestClient.ConnectAsync(_server.MqttPort, bob, "phone", Chat.Password);
+        var conv = (string)(await alicePhone.CallAsync("conv.create", new JsonObject { ["kind"] = "direct", ["members"] = new JsonArray(bob) }))!["conv"]!;
+
+        await Task.Delay(3 * Lease);
+
+        var device = _orleans.Client.GetGrain<IDeviceGrain>(Ids.DeviceKey(bob, "phone"));
+        Assert.AreEqual(LeaseStatus.Superseded, await device.TouchAsync("probe"), "bob's phone is still the bound connection");
+        Assert.IsTrue((await alicePhone.SendAsync(conv, "late-1", "still there?")).IsSuccess);
+        await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "late-1", "bob's phone gets the message live");
+    }
+
+    /// <summary>A gateway that binds a connection and then goes silent (it died): the device goes offline when the lease
+    /// ends, not before.</summary>
+    [TestMethod]
+    public async Task AConnectionNobodyRenewsEndsWithItsLease()
+    {
+        var carol = await HttpAccounts.RegisterAsync(_server, "lease");
+        var silentGateway = TestGateway.Create(_orleans.Client);
+        var device = _orleans.Client.GetGrain<IDeviceGrain>(Ids.DeviceKey(carol, "tablet"));
+        var bound = Stopwatch.StartNew();
+        await device.ConnectAsync(silentGateway.Reference, "silent-1", 0);
+
+        await Task.Delay(Lease / 2);
+        Assert.AreEqual(LeaseStatus.Superseded, await device.TouchAsync("probe"), "still bound halfway through the lease");
+        await Eventually.TrueAsync(async () => await device.TouchAsync("probe") == LeaseStatus.Unknown,
+            "the device grain dropped the connection", timeoutMs: 20_000);
+        Assert.IsGreaterThanOrEqualTo(Lease - TimeSpan.FromMilliseconds(100), bound.Elapsed, "not before the lease ended");
+    }
+}
