@@ -35,10 +35,11 @@ internal static class PlainMessageReader
                 if (field == Field.None)
                 {
                     // Another field is ignored, as the tree ignores it, if it is named once and holds no object or array
-                    // (which could hide a field named twice).
+                    // (which could hide a field named twice), nor an escaped string (which could be half a character).
                     var name = reader.GetString()!;
                     if ((others ??= []).Count == MaxOtherFields || others.Contains(name)
-                        || !reader.Read() || reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                        || !reader.Read() || reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
+                        || reader.TokenType == JsonTokenType.String && reader.ValueIsEscaped)
                         return false;
                     others.Add(name);
                     continue;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImOrleans.Gateway.Attachments;
@@ -36,6 +37,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             if (message.Payload.Length > options.Value.MaxPayloadBytes)
                 throw new ImException(ErrorCodes.LimitExceeded, $"payload is limited to {options.Value.MaxPayloadBytes} bytes");
+            RequireUtf8(message.Payload);
             // A plain message is read without a JSON tree; any other payload is parsed as one.
             var laneConversation = LaneConversation(message);
             if (laneConversation is not null && PlainMessageReader.TryRead(message.Payload, out var plainId, out var plainEntry))
@@ -289,6 +291,16 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
         {
             throw LoneSurrogate();
         }
+    }
+
+    /// <summary>JSON is UTF-8 text, but the parsers only find bytes that are not UTF-8 inside a string when it is read,
+    /// and that came out as "unavailable, retry" and a warning logged for each such publish. Checked for the whole
+    /// payload at once (a vectorized scan), so a field that is ignored cannot carry them either.</summary>
+    private static void RequireUtf8(ReadOnlySequence<byte> payload)
+    {
+        var valid = payload.IsSingleSegment ? Utf8.IsValid(payload.FirstSpan) : Utf8.IsValid(payload.ToArray());
+        if (!valid)
+            throw WireErrors.BadPayload("the payload is not UTF-8 text");
     }
 
     private static ImException LoneSurrogate() =>

@@ -296,19 +296,11 @@ public sealed class DeviceGrain(
     private void RenewLease()
     {
         _lastTouch = DateTime.UtcNow;
-        try
-        {
-            if (_leaseTimer is not null)
-            {
-                _leaseTimer.Change(Lease, Timeout.InfiniteTimeSpan);
-                return;
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            // Its one tick is queued behind this call: a new timer takes over, and that tick finds the lease renewed.
-        }
-        _leaseTimer = this.RegisterGrainTimer(LeaseEndedAsync, Lease, Timeout.InfiniteTimeSpan);
+        // A tick already queued still runs after this; it finds the lease renewed and arms the timer again.
+        if (_leaseTimer is not null)
+            _leaseTimer.Change(Lease, Timeout.InfiniteTimeSpan);
+        else
+            _leaseTimer = this.RegisterGrainTimer(LeaseEndedAsync, Lease, Timeout.InfiniteTimeSpan);
     }
 
     private async Task LeaseEndedAsync(CancellationToken ct)

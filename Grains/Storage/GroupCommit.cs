@@ -93,10 +93,7 @@ public sealed class GroupCommit<TItem, TOutcome> : IAsyncDisposable
         var batch = new List<Pending>();
         var reader = _queue.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-        {
-            Gather(batch, reader);
-            CommitAsync(batch).GetAwaiter().GetResult();
-        }
+            GatherAndCommitAsync(batch, reader).GetAwaiter().GetResult();
     }
 
     private async Task RunAsync()
@@ -105,9 +102,23 @@ public sealed class GroupCommit<TItem, TOutcome> : IAsyncDisposable
         var reader = _queue.Reader;
         // Ends when the queue is completed and everything queued before that has been committed.
         while (await reader.WaitToReadAsync())
+            await GatherAndCommitAsync(batch, reader);
+    }
+
+    /// <summary>One round of the loop, which must outlive whatever goes wrong in it: the writers queued behind would
+    /// otherwise wait forever.</summary>
+    private async Task GatherAndCommitAsync(List<Pending> batch, ChannelReader<Pending> reader)
+    {
+        try
         {
             Gather(batch, reader);
             await CommitAsync(batch);
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "The group commit failed unexpectedly; failing the {Count} writes it held", batch.Count);
+            foreach (var p in batch)
+                p.Done.TrySetException(ex);
         }
     }
 
@@ -158,12 +169,26 @@ public sealed class GroupCommit<TItem, TOutcome> : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var outcomes = await _commit(items);
-        var size = 0;
-        foreach (var item in items)
-            size += _size(item);
-        Stats.Record(size);
-        _committed?.Invoke(size, Stopwatch.GetElapsedTime(started));
+        Count(items, Stopwatch.GetElapsedTime(started));
         return outcomes;
+    }
+
+    /// <summary>Counts a commit that succeeded. Never throws: a failure here would make the committed items be written
+    /// again, one by one, as if the commit had failed.</summary>
+    private void Count(IReadOnlyList<TItem> items, TimeSpan took)
+    {
+        try
+        {
+            var size = 0;
+            foreach (var item in items)
+                size += _size(item);
+            Stats.Record(size);
+            _committed?.Invoke(size, took);
+        }
+        catch (Exception ex)
+        {
+            _log.LogWarning(ex, "Counting a commit of {Count} writes failed", items.Count);
+        }
     }
 
     /// <summary>Refuses new writes and waits until everything queued before has been committed.</summary>

@@ -91,7 +91,8 @@ public static class SiloHostingExtensions
                 "Limits:RetentionDays must be 0 (forever) to 36500, and Limits:RetentionSweepInterval positive")
             .Validate(l => l.MaxAttachmentsPerMessage >= 0, "Limits:MaxAttachmentsPerMessage must not be negative")
             .Validate(l => l.EditWindow > TimeSpan.Zero && l.MaxMentions >= 0, "Limits:EditWindow must be positive, Limits:MaxMentions at least 0")
-            .Validate(l => l.ConnectionLease > TimeSpan.Zero, "Limits:ConnectionLease must be positive")
+            .Validate(l => l.ConnectionLease > TimeSpan.Zero && l.ConnectionLease <= TimeSpan.FromDays(1),
+                "Limits:ConnectionLease must be positive and at most 1.00:00:00")
             .ValidateOnStart();
         return silo;
     }

@@ -84,8 +84,15 @@ public sealed class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<IS
     /// <summary>Writes queued before this still run (waited for, briefly); later ones fail.</summary>
     public void Dispose()
     {
-        if (!_writes.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10)))
-            return; // the writer is stuck in the database: leave its connection to the process's end
+        try
+        {
+            if (!_writes.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10)))
+                return; // the writer is stuck in the database: leave its connection to the process's end
+        }
+        catch (AggregateException)
+        {
+            // The writer's loop failed; what is left is closing the connections.
+        }
         _writer?.Dispose();
         while (_readers.TryTake(out var reader))
             reader.Dispose(); // one still in use is disposed by whoever holds it, when it fails on the closed file

@@ -46,6 +46,25 @@ public sealed class ConnectionLeaseTests
         await bobPhone.WaitForAsync("m", m => (string?)m["id"] == "late-1", "bob's phone gets the message live");
     }
 
+    /// <summary>Renewals alone keep a connection: touched twice a second for three leases, it is never found gone (a
+    /// lease that ran out would answer Unknown, and the real gateway would quietly bind it again, so this drives the
+    /// renewals itself).</summary>
+    [TestMethod]
+    public async Task EachRenewalPushesTheLeaseBack()
+    {
+        var dave = await HttpAccounts.RegisterAsync(_server, "lease");
+        var gateway = TestGateway.Create(_orleans.Client);
+        var device = _orleans.Client.GetGrain<IDeviceGrain>(Ids.DeviceKey(dave, "watch"));
+        await device.ConnectAsync(gateway.Reference, "renewed-1", 0);
+
+        var renewing = Stopwatch.StartNew();
+        while (renewing.Elapsed < 3 * Lease)
+        {
+            await Task.Delay(Lease / 6);
+            Assert.AreEqual(LeaseStatus.Current, await device.TouchAsync("renewed-1"), $"renewed at {renewing.Elapsed}");
+        }
+    }
+
     /// <summary>A gateway that binds a connection and then goes silent (it died): the device goes offline when the lease
     /// ends, not before.</summary>
     [TestMethod]

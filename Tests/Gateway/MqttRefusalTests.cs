@@ -1,3 +1,4 @@
+using System.Text;
 using ImOrleans.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -118,6 +119,7 @@ public sealed class MqttRefusalTests
     [DataRow("{\"id\":\"x1\",\"body\":\"a mention\",\"mentions\":[\"\\ud83d\"]}")]
     [DataRow("{\"id\":\"x1\",\"kind\":\"edit\",\"target\":\"\\ud800\",\"body\":\"edit\"}")]
     [DataRow("{\"\\ud800\":1,\"id\":\"x1\",\"body\":\"a field named with half a character\"}")]
+    [DataRow("{\"id\":\"x1\",\"body\":\"an ignored field\",\"extra\":\"\\ud800\"}")]
     [DataRow("{\"id\":\"x1\",\"body\":\"nested\",\"extra\":{\"deep\":[\"\\udfff\"]}}")]
     public async Task MalformedPayloadIsRefusedAsBadPayload(string payload)
     {
@@ -128,6 +130,33 @@ public sealed class MqttRefusalTests
         var puback = await phone.PublishRawAsync($"c/{conv}/m", payload);
 
         Assert.AreEqual(MqttClientPublishReasonCode.PayloadFormatInvalid, puback.ReasonCode);
+        await phone.WaitForAsync("e", e => (string?)e["code"] == ErrorCodes.BadPayload, "bad_payload error event");
+        Assert.IsTrue((await phone.SendAsync(conv, "ok-1", "the connection still works")).IsSuccess);
+    }
+
+    /// <summary>Bytes that are not UTF-8 inside a string: a C# string cannot carry them, so they are given as bytes.</summary>
+    [TestMethod]
+    [DataRow(new byte[] { 0xFF }, "body")]
+    [DataRow(new byte[] { 0xC3, 0x28 }, "extra")]
+    [DataRow(new byte[] { 0x80 }, "id")]
+    [DataRow(new byte[] { 0xED, 0xA0, 0x80 }, "body")] // a surrogate encoded as UTF-8, which UTF-8 forbids
+    public async Task PayloadThatIsNotUtf8IsRefusedAsBadPayload(byte[] garbage, string field)
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        await using var phone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(phone, "direct", bob);
+        var (before, after) = field switch
+        {
+            "id" => ("{\"id\":\"", "\",\"body\":\"text\"}"),
+            "body" => ("{\"id\":\"u1\",\"body\":\"", "\"}"),
+            _ => ("{\"id\":\"u1\",\"body\":\"text\",\"extra\":\"", "\"}"),
+        };
+        byte[] payload = [.. Encoding.UTF8.GetBytes(before), .. garbage, .. Encoding.UTF8.GetBytes(after)];
+
+        var puback = await phone.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"c/{conv}/m").WithPayload(payload)
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+        Assert.AreEqual(MqttClientPublishReasonCode.PayloadFormatInvalid, puback.ReasonCode, Encoding.Latin1.GetString(payload));
         await phone.WaitForAsync("e", e => (string?)e["code"] == ErrorCodes.BadPayload, "bad_payload error event");
         Assert.IsTrue((await phone.SendAsync(conv, "ok-1", "the connection still works")).IsSuccess);
     }
