@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using ImOrleans.Gateway.Attachments;
 using ImOrleans.Gateway.Hosting;
 using ImOrleans.Models;

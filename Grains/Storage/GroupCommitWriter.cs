@@ -19,7 +19,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _commit = new(async appends =>
         {
             await writeBatch(appends.Count == 1 ? appends[0] : appends.SelectMany(a => a).ToList(), CancellationToken.None);
-            return new bool[appends.Count];
+            return new bool[appends.Count]; // an append has no outcome of its own: committed, all of it is stored
         }, maxBatch, log, size: messages => messages.Count, committed: Record,
             ownThread: synchronousWriter ? "message store writer" : null);
     }

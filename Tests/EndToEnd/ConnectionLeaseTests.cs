@@ -28,8 +28,10 @@ public sealed class ConnectionLeaseTests
         await _server.DisposeAsync();
     }
 
-    /// <summary>Each renewal pushes the lease's end back: the connection stays bound and reachable long after the first
-    /// lease would have run out.</summary>
+    /// <summary>End to end, with the real gateway renewing: an MQTT connection stays bound and gets messages live long
+    /// after its first lease would have run out. (Were a lease to end anyway, the gateway's next renewal would bind the
+    /// connection again, so whether renewals push the lease back is <see cref="EachRenewalPushesTheLeaseBack"/>'s to
+    /// show.)</summary>
     [TestMethod]
     public async Task ARenewedConnectionOutlivesManyLeases()
     {
