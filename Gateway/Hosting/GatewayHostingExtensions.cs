@@ -3,9 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using ImOrleans.Gateway.Attachments;
 using ImOrleans.Gateway.Auth;
 using ImOrleans.Gateway.Mqtt;
-using MQTTnet.AspNetCore;
-using MQTTnet.Diagnostics.Logger;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Hosting;
 
@@ -59,7 +56,9 @@ public static class GatewayHostingExtensions
 
         builder.Services.AddSingleton<DeviceConnections>();
         builder.Services.AddSingleton<MqttConnectionGuard>();
-        builder.Services.AddSingleton<GuardedConnections>();
+        builder.Services.AddSingleton<MqttConnectionHandler>();
+        builder.Services.AddSingleton<MqttSessions>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<MqttSessions>());
         builder.Services.AddSingleton<MqttDrain>();
         builder.Services.AddHostedService(s => s.GetRequiredService<MqttDrain>());
         builder.Services.AddHealthChecks().AddCheck<MqttDrain>("draining");
@@ -70,22 +69,6 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<RpcHandler>();
         builder.Services.AddHostedService<ConnectionLeaseRenewer>();
 
-        builder.Services.AddSingleton<IMqttNetLogger, MqttNetLogBridge>();
-        // Kestrel owns every socket; MQTTnet only speaks the protocol on them.
-        var mqttOptions = new MqttServerOptionsBuilder().WithoutDefaultEndpoint()
-            // Well above MaxInFlightPerDevice: MQTTnet must never drop a delivery itself; the gateway disconnects first.
-            .WithMaxPendingMessagesPerClient(o.MaxInFlightPerDevice * 2 + 100)
-            // And if it ever must, it refuses the new message (the gateway then drops the device, which replays
-            // from its cursor) rather than silently dropping an old one the device would ack past.
-            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage)
-            .Build();
-        // Each connection keeps a buffer for the packet headers it writes (payloads go out separately): 4 KB by
-        // default, a quarter of what an idle connection cost us. It grows when a header needs more (and is cut back to
-        // 4 KB after a bigger one).
-        mqttOptions.WriterBufferSize = 256;
-        mqttOptions.WriterBufferSizeMax = 4096;
-        builder.Services.AddHostedMqttServer(mqttOptions);
-        builder.Services.AddMqttConnectionHandler();
         builder.Services.AddConnections();
 
         var address = IPAddress.Parse(o.Address);
@@ -109,7 +92,7 @@ public static class GatewayHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps the HTTP side and attaches the MQTT handlers.</summary>
+    /// <summary>Maps the HTTP side, MQTT over WebSocket among it.</summary>
     public static WebApplication MapImGateway(this WebApplication app)
     {
         app.UseWebSockets();
@@ -117,21 +100,7 @@ public static class GatewayHostingExtensions
         app.MapAuthEndpoints();
         app.MapImWebClient();
         app.MapAttachmentEndpoints();
-        var services = app.Services;
         app.Lifetime.ApplicationStarted.Register(() => LogEndpoints(app));
-        app.UseMqttServer(server =>
-        {
-            var sessions = services.GetRequiredService<MqttSessionEvents>();
-            sessions.Attach(server);
-            server.ValidatingConnectionAsync += services.GetRequiredService<MqttAuthenticator>().ValidateAsync;
-            server.ClientConnectedAsync += sessions.ConnectedAsync;
-            server.ClientDisconnectedAsync += sessions.DisconnectedAsync;
-            server.ClientAcknowledgedPublishPacketAsync += sessions.AcknowledgedAsync;
-            server.InterceptingPublishAsync += services.GetRequiredService<PublishRouter>().InterceptAsync;
-            server.InterceptingInboundPacketAsync += PubAckInterceptor.InboundAsync;
-            server.InterceptingOutboundPacketAsync += PubAckInterceptor.OutboundAsync;
-            server.InterceptingSubscriptionAsync += services.GetRequiredService<SubscriptionGuard>().InterceptAsync;
-        });
         app.MapImGrpc();
         return app;
     }

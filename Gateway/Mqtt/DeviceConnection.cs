@@ -2,17 +2,16 @@ using System.Diagnostics;
 using System.Threading.RateLimiting;
 using ImOrleans.Gateway.Delivery;
 using ImOrleans.Models;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>One authenticated MQTT connection of one device on this gateway.</summary>
 public sealed class DeviceConnection
 {
-    public DeviceConnection(string user, string device, string connectionId, ReplenishingRateLimiter limiter, bool isMqtt5,
+    public DeviceConnection(string user, string device, string connectionId, ReplenishingRateLimiter limiter, MqttSession session,
         IDeviceGrain grain, int window, Func<DeviceConnection, MessageRecord, bool> publish, ILogger log)
     {
-        (User, Device, ConnectionId, Limiter, IsMqtt5) = (user, device, connectionId, limiter, isMqtt5);
+        (User, Device, ConnectionId, Limiter, Session) = (user, device, connectionId, limiter, session);
         (ClientId, MessagesTopic) = (Ids.DeviceKey(user, device), Topics.Messages(user));
         Delivery = new ConnectionDelivery(user, device, grain, window, m => publish(this, m), log);
     }
@@ -28,8 +27,11 @@ public sealed class DeviceConnection
     public string ConnectionId { get; }
     public ReplenishingRateLimiter Limiter { get; }
 
+    /// <summary>The MQTT session it speaks through.</summary>
+    public MqttSession Session { get; }
+
     /// <summary>MQTT 5 PUBACKs carry a sent message's seq; MQTT 3.1.1 clients learn it from a <c>sent</c> event.</summary>
-    public bool IsMqtt5 { get; }
+    public bool IsMqtt5 => Session.IsMqtt5;
 
     /// <summary>Messages on their way to this connection, in order.</summary>
     public ConnectionDelivery Delivery { get; }
@@ -40,10 +42,6 @@ public sealed class DeviceConnection
     /// renewal yet (<see cref="ConnectionLeaseRenewer"/>).</summary>
     public long BoundAt { get; set; }
 
-    /// <summary>The packet identifier of the QoS 1 publish MQTTnet is handling (one at a time; its publish event does
-    /// not carry it). Set by <see cref="PubAckInterceptor"/>.</summary>
-    public ushort IncomingPacketId { get; set; }
-
     /// <summary>Its PUBACKs waiting for messages to be stored; made by its first such message (an idle connection has none).</summary>
     public HeldAcks? HeldAcks { get; set; }
 
@@ -53,13 +51,9 @@ public sealed class DeviceConnection
     /// <summary>The protocol version, as metrics tag it.</summary>
     public string Version => IsMqtt5 ? "5.0" : "3.1.1";
 
-    /// <summary>The client's address and port, as <see cref="GuardedConnections"/> knows the connection.</summary>
-    public string? Remote { get; init; }
-
     /// <summary>The listener it came through: <c>tcp</c>, <c>tls</c> or <c>websocket</c>.</summary>
-    public string Transport { get; init; } = "unknown";
+    public string Transport => Session.Transport;
 
     /// <summary>Its tags on the connection metrics.</summary>
     public TagList MetricTags => new() { { "version", Version }, { "transport", Transport } };
-    public MqttSessionStatus? Session { get; set; }
 }

@@ -3,16 +3,14 @@ using System.Text.Json.Nodes;
 using ImOrleans.Gateway.Delivery;
 using ImOrleans.Gateway.Hosting;
 using ImOrleans.Models;
-using MQTTnet;
 using MQTTnet.Protocol;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>The connections this gateway holds, and the observer through which conversations and users reach them.
-/// Everything sent to a device goes into its own MQTTnet session queue, so each device session gets
-/// its own copy and a slow client never holds up another.</summary>
-public sealed class DeviceConnections(IServiceProvider services, GuardedConnections guarded, ILogger<DeviceConnections> log) : IGatewayObserver
+/// Everything sent to a device goes into its own session's outbox (<see cref="MqttOutbox"/>), so each device session
+/// gets its own copy and a slow client never holds up another.</summary>
+public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceConnections> log) : IGatewayObserver
 {
     private readonly ConcurrentDictionary<string, DeviceConnection> _byClientId = new();
 
@@ -68,8 +66,8 @@ public sealed class DeviceConnections(IServiceProvider services, GuardedConnecti
     /// <summary>Hands one message to the client (called by its <see cref="ConnectionDelivery"/>, in order).</summary>
     public bool Publish(DeviceConnection connection, MessageRecord message)
     {
-        if (connection.Session is { } session
-            && Enqueue(session, connection.MessagesTopic, Wire.MessageBytes(message), MqttQualityOfServiceLevel.AtLeastOnce))
+        if (connection.Session.TryPublish(connection.MessagesTopic, Wire.MessageBytes(message), MqttQualityOfServiceLevel.AtLeastOnce,
+                sent: new MqttOutbox.Sent(message.Conversation, message.Seq, message.Timestamp.ToUnixTimeMilliseconds())))
         {
             GatewayMetrics.Deliveries.Add(1);
             return true;
@@ -77,7 +75,7 @@ public sealed class DeviceConnections(IServiceProvider services, GuardedConnecti
         // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
         log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", connection.ClientId, connection.Delivery.InFlight);
         if (Remove(connection.ClientId, connection.ConnectionId) is not null)
-            _ = DisconnectAsync(connection, MqttDisconnectReasonCode.QuotaExceeded);
+            Disconnect(connection, MqttDisconnectReasonCode.QuotaExceeded);
         return false;
     }
 
@@ -89,8 +87,8 @@ public sealed class DeviceConnections(IServiceProvider services, GuardedConnecti
         {
             foreach (var connection in _byUser.GetValueOrDefault(user, []))
             {
-                if (connection.ClientId != exceptDevice && connection.Session is { } session)
-                    Enqueue(session, Topics.Events(user), payload ??= Wire.Bytes(Wire.Event(evt)), qos);
+                if (connection.ClientId != exceptDevice)
+                    connection.Session.TryPublish(Topics.Events(user), payload ??= Wire.Bytes(Wire.Event(evt)), qos);
             }
         }
         return Task.CompletedTask;
@@ -100,39 +98,24 @@ public sealed class DeviceConnections(IServiceProvider services, GuardedConnecti
     {
         byte[]? payload = null;
         foreach (var connection in _byUser.GetValueOrDefault(user, []))
-        {
-            if (connection.Session is { } session)
-                Enqueue(session, Topics.Presence(user), payload ??= Wire.Bytes(Wire.Presence(presence)), MqttQualityOfServiceLevel.AtLeastOnce);
-        }
+            connection.Session.TryPublish(Topics.Presence(user), payload ??= Wire.Bytes(Wire.Presence(presence)), MqttQualityOfServiceLevel.AtLeastOnce);
         return Task.CompletedTask;
     }
 
-    public async Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
+    public Task CloseAsync(string deviceKey, string connectionId, bool takenOver)
     {
         if (Remove(deviceKey, connectionId) is { } connection)
-            await DisconnectAsync(connection, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
+            Disconnect(connection, takenOver ? MqttDisconnectReasonCode.SessionTakenOver : MqttDisconnectReasonCode.NotAuthorized);
+        return Task.CompletedTask;
     }
 
     /// <summary>Sends a gateway-made payload (RPC reply, error event, sent receipt) to one connection.</summary>
-    public void Send(DeviceConnection connection, string topic, JsonNode payload, byte[]? correlationData = null)
-    {
-        if (connection.Session is { } session)
-            Enqueue(session, topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, correlationData);
-    }
+    public void Send(DeviceConnection connection, string topic, JsonNode payload, byte[]? correlationData = null) =>
+        connection.Session.TryPublish(topic, Wire.Bytes(payload), MqttQualityOfServiceLevel.AtLeastOnce, correlationData);
 
-    /// <summary>Tells the client why it must go, then closes its connection.</summary>
-    public async Task DisconnectAsync(DeviceConnection connection, MqttDisconnectReasonCode reason)
-    {
-        guarded.Hold(connection.Remote);
-        try
-        {
-            await services.GetRequiredService<MqttServer>().DisconnectClientAsync(connection.ClientId, reason);
-        }
-        catch (Exception ex)
-        {
-            log.LogDebug(ex, "Disconnecting {ClientId} failed; it is probably gone already", connection.ClientId);
-        }
-    }
+    /// <summary>Tells the client why it must go, then closes its connection; does not wait for that (a grain may be
+    /// calling, and the connection's end calls its device grain).</summary>
+    public static void Disconnect(DeviceConnection connection, MqttDisconnectReasonCode reason) => _ = connection.Session.DisconnectAsync(reason);
 
     /// <summary>The connection this gateway holds for a device, if any.</summary>
     public DeviceConnection? Find(string clientId) => _byClientId.GetValueOrDefault(clientId);
@@ -144,22 +127,5 @@ public sealed class DeviceConnections(IServiceProvider services, GuardedConnecti
             _byUser.TryRemove(c.User, out _);
         else
             _byUser[c.User] = rest;
-    }
-
-    private static bool Enqueue(MqttSessionStatus session, string topic, JsonNode payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null) =>
-        Enqueue(session, topic, Wire.Bytes(payload), qos, correlationData);
-
-    private static bool Enqueue(MqttSessionStatus session, string topic, byte[] payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null)
-    {
-        var builder = new MqttApplicationMessageBuilder()
-            .WithTopic(topic)
-            .WithPayload(payload)
-            .WithContentType("application/json")
-            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .WithQualityOfServiceLevel(qos);
-        if (correlationData is not null)
-            builder.WithCorrelationData(correlationData);
-        var message = builder.Build();
-        return session.TryEnqueueApplicationMessage(message, out _);
     }
 }

@@ -3,14 +3,17 @@ using System.IO.Pipelines;
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Reads and drops what a client still sends once its connection is over, until the client closes its end or
-/// <see cref="GracefulOutput.Linger"/> passes; only then may the socket close. A socket closed with input unread is
+/// <see cref="Linger"/> passes; only then may the socket close. A socket closed with input unread is
 /// reset, and a client that is still sending then fails on a broken pipe, often before it has read the DISCONNECT
 /// that told it why (session taken over, server moved): the lingering close of HTTP servers.</summary>
 internal static class LingeringClose
 {
+    /// <summary>How long the last bytes may take to leave, and the client to close its end, before the connection is cut.</summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
+
     public static async Task DrainAsync(PipeReader input)
     {
-        using var linger = new CancellationTokenSource(GracefulOutput.Linger);
+        using var linger = new CancellationTokenSource(Linger);
         try
         {
             while (true)

@@ -1,72 +1,56 @@
 using ImOrleans.Gateway.Auth;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.Extensions.Options;
+using MQTTnet.Formatter;
 using MQTTnet.Protocol;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>CONNECT: ClientId <c>{user}/{device}</c>, Username <c>{user}</c>, Password an access token or
 /// (where allowed) the account password. Each refusal gets the CONNACK code that names it.</summary>
-public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens, LoginThrottle throttle, DeviceConnections connections,
-    GuardedConnections guarded, IOptions<GatewayOptions> options, ILogger<MqttAuthenticator> log)
+public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens, LoginThrottle throttle,
+    IOptions<GatewayOptions> options, ILogger<MqttAuthenticator> log)
 {
-    public async Task ValidateAsync(ValidatingConnectionEventArgs e)
+    /// <summary>What the CONNACK says: success, or the refusal and why.</summary>
+    public readonly record struct Verdict(MqttConnectReasonCode Code, string? Reason = null);
+
+    public async Task<Verdict> ValidateAsync(string? clientId, string? userName, string? password, MqttProtocolVersion version,
+        System.Net.EndPoint? remote)
     {
-        var slash = e.ClientId?.IndexOf('/') ?? -1;
-        var user = slash > 0 ? e.ClientId![..slash] : null;
-        var device = slash > 0 ? e.ClientId![(slash + 1)..] : null;
+        var slash = clientId?.IndexOf('/') ?? -1;
+        var user = slash > 0 ? clientId![..slash] : null;
+        var device = slash > 0 ? clientId![(slash + 1)..] : null;
         if (!Ids.IsValidUser(user) || !Ids.IsValidDevice(device))
-        {
-            Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "ClientId must be {user}/{device}");
-            return;
-        }
-        if (e.UserName != user)
-        {
-            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "Username must be the user of the ClientId");
-            return;
-        }
+            return Refuse(MqttConnectReasonCode.ClientIdentifierNotValid, "ClientId must be {user}/{device}");
+        if (userName != user)
+            return Refuse(MqttConnectReasonCode.BadUserNameOrPassword, "Username must be the user of the ClientId");
 
         try
         {
-            if (!await AuthenticateAsync(user!, e.Password ?? "", (e.RemoteEndPoint as System.Net.IPEndPoint)?.Address))
-            {
-                Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
-                return;
-            }
+            if (!await AuthenticateAsync(user!, password ?? "", (remote as System.Net.IPEndPoint)?.Address))
+                return Refuse(MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
             // Also the check that the account exists and is enabled (a token outlives neither).
-            await grains.Ref<IUserGrain>(user).RegisterDeviceAsync(device!);
+            await grains.Ref<IUserGrain>(user!).RegisterDeviceAsync(device!);
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.NotFound || ex.Code == ErrorCodes.Disabled)
         {
-            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
-            return;
+            return Refuse(MqttConnectReasonCode.BadUserNameOrPassword, "bad user name, password or token");
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.RateLimited)
         {
-            Refuse(e, MqttConnectReasonCode.ServerBusy, ex.Message);
-            return;
+            return Refuse(MqttConnectReasonCode.ServerBusy, ex.Message);
         }
         catch (ImException ex) when (ex.Code == ErrorCodes.LimitExceeded)
         {
-            // MQTT 3.1.1 has no quota code; MQTTnet would turn QuotaExceeded into "unacceptable protocol version".
-            Refuse(e, e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500
-                ? MqttConnectReasonCode.QuotaExceeded : MqttConnectReasonCode.NotAuthorized, ex.Message);
-            return;
+            // MQTT 3.1.1 has no quota code: its return code would be "unacceptable protocol version".
+            return Refuse(version == MqttProtocolVersion.V500 ? MqttConnectReasonCode.QuotaExceeded : MqttConnectReasonCode.NotAuthorized, ex.Message);
         }
         catch (Exception ex) when (ex is not ImException)
         {
-            log.LogWarning(ex, "Could not check the credentials of {ClientId}", e.ClientId);
-            Refuse(e, MqttConnectReasonCode.ServerUnavailable, "try again later");
-            return;
+            log.LogWarning(ex, "Could not check the credentials of {ClientId}", clientId);
+            return Refuse(MqttConnectReasonCode.ServerUnavailable, "try again later");
         }
-
-        // Only the check happens here: MQTTnet may reuse an existing session (and its items) for this client,
-        // so the connection's own state is made fresh when it is connected (MqttSessionEvents).
-        e.ReasonCode = MqttConnectReasonCode.Success;
-        // MQTTnet takes the device's connection here over next, and tells it so: see GuardedConnections for why
-        // its input waits.
-        guarded.Hold(connections.Find(e.ClientId!)?.Remote);
+        return new Verdict(MqttConnectReasonCode.Success);
     }
 
     private async Task<bool> AuthenticateAsync(string user, string password, System.Net.IPAddress? address)
@@ -85,10 +69,9 @@ public sealed class MqttAuthenticator(IGrainFactory grains, TokenService tokens,
         return false;
     }
 
-    private static void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)
+    private static Verdict Refuse(MqttConnectReasonCode code, string reason)
     {
         GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", code.ToString()));
-        e.ReasonCode = code;
-        e.ReasonString = reason;
+        return new Verdict(code, reason);
     }
 }

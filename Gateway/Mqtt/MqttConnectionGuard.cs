@@ -1,17 +1,14 @@
-using System.IO.Pipelines;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
-using MQTTnet.AspNetCore;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Bounds what a connection costs before it has said who it is, on every MQTT listener (TCP, TLS,
 /// WebSocket): at most <see cref="GatewayOptions.MaxPendingConnections"/> connections may be waiting for their
-/// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; every packet, before and after, goes
-/// through a <see cref="MqttFrameReader"/>; and what the server writes last (a DISCONNECT) is not dropped by the
-/// close (<see cref="GracefulOutput"/>), nor lost to a reset because the client was still sending (<see cref="LingeringClose"/>).</summary>
-public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, GuardedConnections guarded, ILogger<MqttConnectionGuard> log)
+/// CONNECT, each for at most <see cref="GatewayOptions.ConnectTimeout"/>; and what the server writes last (a CONNACK
+/// refusal, a DISCONNECT) is not lost to a reset because the client was still sending (<see cref="LingeringClose"/>).</summary>
+public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDrain drain, MqttConnectionHandler handler, ILogger<MqttConnectionGuard> log)
 {
     private readonly GatewayOptions _options = options.Value;
     private readonly ILogger _log = log;
@@ -20,9 +17,9 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
     /// <summary>Connections accepted whose CONNECT has not fully arrived yet.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    public ConnectionDelegate Wrap(ConnectionDelegate next, string transport) => connection => GuardAsync(connection, next, transport);
+    public ConnectionDelegate For(string transport) => connection => GuardAsync(connection, transport);
 
-    private async Task GuardAsync(ConnectionContext connection, ConnectionDelegate next, string transport)
+    private async Task GuardAsync(ConnectionContext connection, string transport)
     {
         if (drain.IsDraining)
         {
@@ -40,23 +37,17 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         }
 
         var waiting = new PendingConnect(this, connection, _options.ConnectTimeout);
-        var input = connection.Transport.Input;
-        var reader = new MqttFrameReader(input, _options.MaxPacketBytes, waiting.Arrived);
-        connection.Transport = new GuardedPipe(reader, new GracefulOutput(connection.Transport.Output, connection));
-        var remote = connection.RemoteEndPoint?.ToString();
-        if (remote is not null)
-            guarded.Add(remote, transport, reader);
         try
         {
-            await next(connection);
+            await handler.RunAsync(connection, transport, waiting.Arrived);
         }
         finally
         {
             waiting.Arrived();
-            await LingeringClose.DrainAsync(input);
-            await input.CompleteAsync();
-            if (remote is not null)
-                guarded.Remove(remote, reader);
+            // What was written last goes out before the close; what the client still sends is read and dropped meanwhile.
+            await connection.Transport.Output.CompleteAsync();
+            await LingeringClose.DrainAsync(connection.Transport.Input);
+            await connection.Transport.Input.CompleteAsync();
         }
     }
 
@@ -88,14 +79,12 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
             Interlocked.Decrement(ref _guard._pending);
         }
     }
-
-    private sealed record GuardedPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }
 
 public static class MqttConnectionGuardExtensions
 {
-    /// <summary>MQTTnet on this listener or endpoint, behind the <see cref="MqttConnectionGuard"/>; metrics tag its
+    /// <summary>MQTT on this listener or endpoint, behind the <see cref="MqttConnectionGuard"/>; metrics tag its
     /// connections with <paramref name="transport"/>.</summary>
     public static IConnectionBuilder UseGuardedMqtt(this IConnectionBuilder builder, string transport) =>
-        builder.Use(next => builder.ApplicationServices.GetRequiredService<MqttConnectionGuard>().Wrap(next, transport)).UseMqtt();
+        builder.Use(_ => builder.ApplicationServices.GetRequiredService<MqttConnectionGuard>().For(transport));
 }

@@ -2,7 +2,6 @@ using ImOrleans.Gateway.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
@@ -11,7 +10,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// clients with "use another server" (and <see cref="GatewayOptions.ServerReference"/> where configured). Without
 /// this, Kestrel waits for the MQTT connections to end by themselves until the host's shutdown timeout, and the
 /// silo in the same process then stops non-gracefully.</summary>
-public sealed class MqttDrain(MqttServer server, GuardedConnections guarded, IOptions<GatewayOptions> options, ILogger<MqttDrain> log)
+public sealed class MqttDrain(MqttSessions sessions, IOptions<GatewayOptions> options, ILogger<MqttDrain> log)
     : IHostedLifecycleService, IHealthCheck
 {
     private volatile bool _draining;
@@ -21,26 +20,10 @@ public sealed class MqttDrain(MqttServer server, GuardedConnections guarded, IOp
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _draining = true;
-        var clients = await server.GetClientsAsync();
-        log.LogInformation("Draining: disconnecting {Count} MQTT clients", clients.Count);
-        var goodbye = new MqttServerClientDisconnectOptions
-        {
-            ReasonCode = MqttDisconnectReasonCode.UseAnotherServer,
-            ReasonString = "the server is shutting down",
-            ServerReference = options.Value.ServerReference,
-        };
-        await Task.WhenAll(clients.Select(async c =>
-        {
-            try
-            {
-                guarded.Hold(c.RemoteEndPoint);
-                await c.DisconnectAsync(goodbye);
-            }
-            catch (Exception ex)
-            {
-                log.LogWarning(ex, "Could not tell {ClientId} to use another server", c.Id);
-            }
-        })).WaitAsync(cancellationToken);
+        var all = sessions.Snapshot();
+        log.LogInformation("Draining: disconnecting {Count} MQTT clients", all.Length);
+        await Task.WhenAll(all.Select(s => s.DisconnectAsync(MqttDisconnectReasonCode.UseAnotherServer, "the server is shutting down",
+            options.Value.ServerReference))).WaitAsync(cancellationToken);
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>

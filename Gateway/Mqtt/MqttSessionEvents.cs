@@ -1,24 +1,18 @@
-using System.Text.Json;
 using System.Threading.RateLimiting;
 using ImOrleans.Gateway.Delivery;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Connect, disconnect and delivery acknowledgements: binds each MQTT session to its device grain.</summary>
-public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, GuardedConnections guarded, IdempotentCalls idempotent,
+public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IdempotentCalls idempotent,
     IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log, ILogger<ConnectionDelivery> deliveryLog)
 {
-    /// <summary>Where a session keeps its <see cref="DeviceConnection"/>.</summary>
-    public const string ConnectionKey = "im.connection";
-
-    public async Task ConnectedAsync(ClientConnectedEventArgs e)
+    public async Task ConnectedAsync(MqttSession session)
     {
-        // A fresh connection every time, even when MQTTnet kept the session of an earlier one (clean session off).
-        var slash = e.ClientId.IndexOf('/');
+        var slash = session.ClientId.IndexOf('/');
         var o = options.Value;
         var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
@@ -30,13 +24,11 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
             // times a second for 15 000 idle connections, a third of a core doing nothing.
             AutoReplenishment = false,
         });
-        var connection = new DeviceConnection(e.ClientId[..slash], e.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
-            e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, grains.Ref<IDeviceGrain>(e.ClientId),
-            o.DeliveryWindow, connections.Publish, deliveryLog) { Transport = guarded.TransportOf(e.RemoteEndPoint), Remote = e.RemoteEndPoint?.ToString() };
-        e.SessionItems[ConnectionKey] = connection;
+        var connection = new DeviceConnection(session.ClientId[..slash], session.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
+            session, grains.Ref<IDeviceGrain>(session.ClientId), o.DeliveryWindow, connections.Publish, deliveryLog);
+        session.Connection = connection;
         GatewayMetrics.Connects.Add(1, connection.MetricTags);
         GatewayMetrics.Connections.Add(1, connection.MetricTags);
-        connection.Session = await ServerOf().GetSessionAsync(e.ClientId);
         connections.Add(connection);
         try
         {
@@ -54,22 +46,21 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         }
         catch (Exception ex)
         {
-            log.LogWarning(ex, "Could not bind {ClientId} to its device grain; disconnecting", e.ClientId);
+            log.LogWarning(ex, "Could not bind {ClientId} to its device grain; disconnecting", session.ClientId);
             connections.Remove(connection.ClientId, connection.ConnectionId);
-            await connections.DisconnectAsync(connection, MqttDisconnectReasonCode.ServerBusy);
-            return;
+            DeviceConnections.Disconnect(connection, MqttDisconnectReasonCode.ServerBusy);
         }
     }
 
-    public async Task DisconnectedAsync(ClientDisconnectedEventArgs e)
+    public async Task DisconnectedAsync(MqttSession session)
     {
-        if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection)
+        if (session.Connection is not { } connection)
             return;
         connections.Remove(connection.ClientId, connection.ConnectionId);
         connection.Limiter.Dispose();
         GatewayMetrics.Connections.Add(-1, connection.MetricTags);
         // Clean (the client sent DISCONNECT), NotClean (the connection broke or the server closed it), Takeover.
-        GatewayMetrics.Disconnects.Add(1, GatewayMetrics.Tag("type", e.DisconnectType.ToString()));
+        GatewayMetrics.Disconnects.Add(1, GatewayMetrics.Tag("type", session.EndKind));
         // The acks gathered so far go now: a device that comes back at once should not get them again.
         await HandOverAcksAsync(connection);
         try
@@ -79,23 +70,20 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         catch (Exception ex)
         {
             // The device grain also expires the connection when its lease is not renewed.
-            log.LogWarning(ex, "Could not tell the device grain that {ClientId} left", e.ClientId);
+            log.LogWarning(ex, "Could not tell the device grain that {ClientId} left", session.ClientId);
         }
     }
 
-    public Task AcknowledgedAsync(ClientAcknowledgedPublishPacketEventArgs e)
+    /// <summary>The client acknowledged one of our QoS 1 publishes; <paramref name="sent"/> is what it carried.</summary>
+    public void Acknowledged(DeviceConnection? connection, MqttOutbox.Sent? sent)
     {
-        if (e.SessionItems?[ConnectionKey] is not DeviceConnection connection
-            || e.PublishPacket.Topic != connection.MessagesTopic)
-            return Task.CompletedTask;
+        if (connection is null || sent is not { Conversation: { } conversation } delivery)
+            return;
         connection.Delivery.Acknowledged();
         GatewayMetrics.Acks.Add(1);
-        if (!TryReadPosition(e.PublishPacket.Payload, out var conversation, out var seq, out var stored))
-            return Task.CompletedTask;
-        GatewayMetrics.DeliveryLatency.Record((DateTimeOffset.UtcNow - stored).TotalMilliseconds);
-        if (connection.Acks.Add(conversation, seq))
+        GatewayMetrics.DeliveryLatency.Record(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - delivery.StoredMs);
+        if (connection.Acks.Add(conversation, delivery.Seq))
             _ = HandOverAcksLaterAsync(connection);
-        return Task.CompletedTask;
     }
 
     private async Task HandOverAcksLaterAsync(DeviceConnection connection)
@@ -121,55 +109,5 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         }
     }
 
-    /// <summary>Where an acknowledged delivery stands: its conversation, seq and store time, read straight from the
-    /// payload we wrote (<see cref="Wire.MessageBytes"/>), without building a document for every ack.</summary>
-    private static bool TryReadPosition(System.Buffers.ReadOnlySequence<byte> payload, out string conversation, out long seq, out DateTimeOffset stored)
-    {
-        (conversation, seq, stored) = ("", 0, default);
-        var found = 0;
-        try
-        {
-            var reader = new Utf8JsonReader(payload);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return false;
-            while (found < 3 && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("conv"u8))
-                {
-                    if (!reader.Read() || reader.TokenType != JsonTokenType.String)
-                        return false;
-                    (conversation, found) = (reader.GetString() ?? "", found + 1);
-                }
-                else if (reader.ValueTextEquals("seq"u8) || reader.ValueTextEquals("ts"u8))
-                {
-                    var isSeq = reader.ValueTextEquals("seq"u8);
-                    if (!reader.Read() || reader.TokenType != JsonTokenType.Number)
-                        return false;
-                    if (isSeq)
-                        seq = reader.GetInt64();
-                    else
-                        stored = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64());
-                    found++;
-                }
-                else if (!reader.TrySkip()) // the value of a property not needed here
-                {
-                    return false;
-                }
-            }
-            return found == 3 && conversation.Length > 0;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
-        {
-            return false;
-        }
-    }
-
     private IDeviceGrain Device(DeviceConnection c) => grains.Ref<IDeviceGrain>(c.ClientId);
-
-    private MqttServer ServerOf() => _server ?? throw new InvalidOperationException("not attached to the MQTT server");
-
-    private MqttServer? _server;
-
-    /// <summary>The MQTT server is created after this class; it is handed over when the handlers are attached.</summary>
-    public void Attach(MqttServer server) => _server = server;
 }

@@ -1,7 +1,6 @@
 using ImOrleans.Gateway.Hosting;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.Extensions.Options;
-using MQTTnet.AspNetCore;
 
 namespace ImOrleans.Gateway.Mqtt;
 
@@ -27,7 +26,8 @@ public static class MqttWebSocketEndpoint
             TransportMaxBufferSize = 2L * maxPacket,
             ApplicationMaxBufferSize = 2L * maxPacket,
         };
-        options.WebSockets.SubProtocolSelector = MqttSubProtocolSelector.SelectSubProtocol;
+        // MQTT over WebSocket names its subprotocol "mqtt" (MQTT 3.1 clients: "mqttv3.1").
+        options.WebSockets.SubProtocolSelector = asked => asked.FirstOrDefault(p => p is "mqtt" or "mqttv3.1") ?? "";
         app.MapConnections(path, options, b => b.UseGuardedMqtt("websocket"));
         return app;
     }

@@ -8,27 +8,24 @@ using ImOrleans.Models;
 using Microsoft.Extensions.Options;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
-using MQTTnet.Server;
 
 namespace ImOrleans.Gateway.Mqtt;
 
 /// <summary>Every client publish: checked, then turned into a grain call. Nothing is routed broker-style.
 /// A message is acknowledged only once it is durable: a plain QoS 1 message goes into the connection's
-/// <see cref="SendLanes"/> and its PUBACK is held until it is stored (<see cref="HeldAcks"/>), so the client's next
-/// publishes are read meanwhile; any other publish first waits for those, then the PUBACK waits for this handler.</summary>
+/// <see cref="SendLanes"/> and its PUBACK waits in the connection's outbox until it is stored (<see cref="HeldAcks"/>),
+/// so the client's next publishes are read meanwhile; any other publish first waits for those, then is handled before
+/// the next is read.</summary>
 public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connections, RpcHandler rpc, IdempotentCalls idempotent,
     IAttachmentStore attachmentStore, IOptions<GatewayOptions> options, ILogger<PublishRouter> log)
 {
-    public async Task InterceptAsync(InterceptingPublishEventArgs e)
+    /// <summary>Handles one publish. Returns once the connection's next publish may be read; the result is what its
+    /// PUBACK (or PUBREC) says, which for a message on its way to storage is not known yet. Never fails.</summary>
+    public async Task<Task<AckReply>> HandleAsync(DeviceConnection? connection, MqttPublishPacket message, CancellationToken ct)
     {
-        e.ProcessPublish = false;
-        if (e.SessionItems[MqttSessionEvents.ConnectionKey] is not DeviceConnection connection)
-        {
-            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            return;
-        }
+        if (connection is null)
+            return Task.FromResult(new AckReply(MqttPubAckReasonCode.NotAuthorized));
 
-        var message = e.ApplicationMessage;
         using var activity = TelemetryExtensions.Source.StartActivity("mqtt publish", System.Diagnostics.ActivityKind.Server);
         var kind = KindOf(message.Topic);
         activity?.SetTag("mqtt.topic.kind", kind);
@@ -44,34 +41,32 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             {
                 reference = plainId;
                 Admit(connection);
-                await SendLaterAsync(connection, RequireConversation(laneConversation), new NewMessage(plainId, plainEntry), reference, e.CancellationToken);
-                return;
+                return await SendLaterAsync(connection, RequireConversation(laneConversation), new NewMessage(plainId, plainEntry), reference, ct);
             }
             var payload = Parse(message.Payload);
             reference = ReferenceOf(payload);
             Admit(connection);
             if (laneConversation is not null && PlainMessage(laneConversation, payload) is var (conv, id, entry))
-            {
-                await SendLaterAsync(connection, conv, new NewMessage(id, entry), reference, e.CancellationToken);
-                return;
-            }
+                return await SendLaterAsync(connection, conv, new NewMessage(id, entry), reference, ct);
             if (connection.Lanes is { } lanes)
                 await lanes.DrainAsync(); // what it sent before is stored before this is handled
-            await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, e);
+            var reply = await RouteAsync(connection, message.Topic, payload, message.ResponseTopic, message.CorrelationData, ct);
             GatewayMetrics.Publishes.Add(1, GatewayMetrics.Tag("kind", kind));
+            return Task.FromResult(reply);
         }
         catch (ImException ex)
         {
-            Apply(e, Refuse(connection, reference, ex.Code, ex.Message));
+            return Task.FromResult(Refuse(connection, reference, ex.Code, ex.Message));
         }
-        catch (OperationCanceledException) when (e.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // The connection closed while this publish waited (say, for room among its held PUBACKs): nobody to answer.
+            // The connection is closing while this publish waited (say, for room among its held PUBACKs): nobody to answer.
+            return Task.FromResult(new AckReply(MqttPubAckReasonCode.UnspecifiedError));
         }
         catch (Exception ex)
         {
-            log.LogWarning(ex, "Publish of {ClientId} to {Topic} failed", e.ClientId, message.Topic);
-            Apply(e, Refuse(connection, reference, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id"));
+            log.LogWarning(ex, "Publish of {ClientId} to {Topic} failed", connection.ClientId, message.Topic);
+            return Task.FromResult(Refuse(connection, reference, ErrorCodes.Unavailable, "the service could not take this message; retry with the same id"));
         }
     }
 
@@ -85,7 +80,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
     }
 
     /// <summary>The conversation of a publish that may go into a lane: a QoS 1 publish on <c>c/{conv}/m</c>.</summary>
-    private static string? LaneConversation(MQTTnet.MqttApplicationMessage message) =>
+    private static string? LaneConversation(MqttPublishPacket message) =>
         message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtLeastOnce ? Topics.ConversationOfMessage(message.Topic) : null;
 
     /// <summary>A lane's payload that <see cref="PlainMessageReader"/> declined: a message with no kind and no attachments
@@ -95,15 +90,14 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             ? (RequireConversation(conv), RequireString(payload, "id"), Entry(payload))
             : null;
 
-    /// <summary>Queues a message in its conversation's lane and holds its PUBACK until the outcome is known.</summary>
-    private async Task SendLaterAsync(DeviceConnection c, string conv, NewMessage message, string? reference, CancellationToken ct)
+    /// <summary>Queues a message in its conversation's lane; the PUBACK's reply once its outcome is known.</summary>
+    private async Task<Task<AckReply>> SendLaterAsync(DeviceConnection c, string conv, NewMessage message, string? reference, CancellationToken ct)
     {
-        var packetId = c.IncomingPacketId;
         c.HeldAcks ??= new HeldAcks();
         c.Lanes ??= new SendLanes((conversation, messages) => idempotent.InvokeAsync("PostMany",
-            call => grains.Ref<IConversationGrain>(conversation).PostManyAsync(c.User, c.Device, messages, call), ct));
+            call => grains.Ref<IConversationGrain>(conversation).PostManyAsync(c.User, c.Device, messages, call), c.Session.Reading));
         await c.HeldAcks.WaitForRoomAsync(ct);
-        c.HeldAcks.Hold(packetId, ReplyAsync(c, c.Lanes.SendAsync(conv, message), reference));
+        return c.HeldAcks.HoldAsync(ReplyAsync(c, c.Lanes.SendAsync(conv, message), reference));
     }
 
     private async Task<AckReply> ReplyAsync(DeviceConnection c, Task<PostOutcome> pending, string? reference)
@@ -134,41 +128,33 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             Properties: [Property("seq", result.Message.Seq), Property("ts", result.Message.Timestamp.ToUnixTimeMilliseconds())]);
     }
 
-    private static void Apply(InterceptingPublishEventArgs e, AckReply reply)
-    {
-        e.Response.ReasonCode = reply.Code;
-        e.Response.ReasonString = reply.Reason;
-        if (reply.Properties is not null)
-            e.Response.UserProperties = reply.Properties;
-    }
-
-    private async Task RouteAsync(DeviceConnection c, string topic, JsonObject payload, string? responseTopic, byte[]? correlation,
-        InterceptingPublishEventArgs e)
+    /// <summary>Handles a publish that is not a plain message; what its PUBACK says.</summary>
+    private async Task<AckReply> RouteAsync(DeviceConnection c, string topic, JsonObject payload, string? responseTopic, byte[]? correlation,
+        CancellationToken ct)
     {
         var parts = topic.Split('/');
         switch (parts)
         {
             case ["c", var conv, "m"]:
                 var (grain, id, entry) = (Conversation(conv), RequireString(payload, "id"), Entry(payload));
-                if (await AttachmentsAsync(c, conv, payload, e.CancellationToken) is { } attachments)
+                if (await AttachmentsAsync(c, conv, payload, ct) is { } attachments)
                     entry = entry.Kind is null ? entry with { Attachments = attachments } : throw WireErrors.BadPayload("only a message carries attachments");
                 // The call a client waits on, and repeating it is safe (same id): deadlines and retries, not 30 s.
-                var result = await idempotent.InvokeAsync("Send", ct => grain.PostAsync(c.User, c.Device, id, entry, ct), e.CancellationToken);
-                Apply(e, Stored(c, result));
-                break;
+                var result = await idempotent.InvokeAsync("Send", call => grain.PostAsync(c.User, c.Device, id, entry, call), ct);
+                return Stored(c, result);
             case ["c", var conv, "r"]:
                 var (read, seq) = (Conversation(conv), RequireLong(payload, "seq"));
-                await idempotent.InvokeAsync("MarkRead", ct => read.MarkReadAsync(c.User, c.Device, seq, ct), e.CancellationToken);
+                await idempotent.InvokeAsync("MarkRead", call => read.MarkReadAsync(c.User, c.Device, seq, call), ct);
                 break;
             case ["c", var conv, "t"]:
                 // A repeated typing notice or presence change does no harm either, and these must not hold up the
                 // connection's later publishes for Orleans' 30 s either.
                 var typing = Conversation(conv);
-                await idempotent.InvokeAsync("Typing", _ => typing.TypingAsync(c.User, c.Device), e.CancellationToken);
+                await idempotent.InvokeAsync("Typing", _ => typing.TypingAsync(c.User, c.Device), ct);
                 break;
             case ["p"]:
                 var (user, status, text) = (grains.Ref<IUserGrain>(c.User), RequireString(payload, "status"), OptionalString(payload, "text"));
-                await idempotent.InvokeAsync("SetPresence", _ => user.SetPresenceAsync(status, text), e.CancellationToken);
+                await idempotent.InvokeAsync("SetPresence", _ => user.SetPresenceAsync(status, text), ct);
                 break;
             case ["rpc", var method]:
                 await rpc.HandleAsync(c, method, payload, responseTopic, correlation);
@@ -176,6 +162,7 @@ public sealed class PublishRouter(IGrainFactory grains, DeviceConnections connec
             default:
                 throw new ImException(WireErrors.BadTopic, $"cannot publish to '{topic}'");
         }
+        return new AckReply(MqttPubAckReasonCode.Success);
     }
 
     /// <summary>The descriptors of the attachments a message names (<c>"attachments": [id, …]</c>), each uploaded by the

@@ -1,0 +1,193 @@
+using System.Text;
+using ImOrleans.Gateway.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+using MQTTnet.Adapter;
+using MQTTnet.Exceptions;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>The gateway's MQTT protocol layer on one connection, on any transport (TCP, TLS, WebSocket): the CONNECT
+/// and its CONNACK, then each packet in the order it arrives, until either side ends it. MQTTnet's formatters decode and
+/// encode the packets (<see cref="MqttPacketCodec"/>); what they mean is decided here and in the classes this calls, so
+/// that a connection holds only what a chat device needs (no broker session, no subscription tree, no retained
+/// messages).</summary>
+public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttSessionEvents events, PublishRouter router,
+    SubscriptionGuard subscriptions, DeviceConnections connections, MqttSessions sessions, IOptions<GatewayOptions> options,
+    ILogger<MqttConnectionHandler> log)
+{
+    private readonly GatewayOptions _options = options.Value;
+
+    /// <summary>Runs the connection; <paramref name="connectArrived"/> is called once its first packet is in.</summary>
+    public async Task RunAsync(ConnectionContext connection, string transport, Action connectArrived)
+    {
+        var reader = new MqttPacketReader(connection.Transport.Input, _options.MaxPacketBytes);
+        MqttSession? session = null;
+        try
+        {
+            if (await reader.ReadAsync() is not { } first)
+                return;
+            connectArrived();
+            session = await AcceptAsync(connection, transport, first);
+            if (session is null)
+                return;
+            await ReadAsync(session, reader);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or MqttProtocolViolationException or InvalidCastException)
+        {
+            // A malformed packet: MQTT's answer is to close the connection.
+            log.LogDebug("Closing {Remote}: {Reason}", connection.RemoteEndPoint, ex.Message);
+        }
+        catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException or OperationCanceledException or IOException)
+        {
+            // The client went away, or the connection was cut (keep-alive, a client that does not read).
+        }
+        finally
+        {
+            if (session is not null)
+                await EndAsync(session);
+        }
+    }
+
+    /// <summary>Reads the CONNECT, answers it, and binds the device; null when it was refused.</summary>
+    private async Task<MqttSession?> AcceptAsync(ConnectionContext connection, string transport, ReceivedMqttPacket first)
+    {
+        var (version, connect) = MqttPacketCodec.DecodeConnect(first);
+        var verdict = await authenticator.ValidateAsync(connect.ClientId, connect.Username,
+            connect.Password is null ? null : Encoding.UTF8.GetString(connect.Password), version, connection.RemoteEndPoint);
+        if (verdict.Code != MqttConnectReasonCode.Success)
+        {
+            var output = connection.Transport.Output;
+            MqttPacketCodec.Write(output, ConnAck(version, verdict.Code, verdict.Reason), version);
+            using var linger = new CancellationTokenSource(LingeringClose.Linger);
+            await output.FlushAsync(linger.Token);
+            return null;
+        }
+
+        var session = new MqttSession(connection, connect.ClientId, version, connect.KeepAlivePeriod, transport,
+            _options.MaxInFlightPerDevice * 2 + 100);
+        // MQTT's takeover: a device connected here again ends its older connection (another gateway's is ended by the
+        // device grain when this one binds).
+        if (connections.Find(connect.ClientId)?.Session is { } older)
+            _ = older.DisconnectAsync(MqttDisconnectReasonCode.SessionTakenOver);
+        sessions.Add(session);
+        session.Outbox.Send(ConnAck(version, MqttConnectReasonCode.Success, null));
+        await events.ConnectedAsync(session);
+        return session;
+    }
+
+    private static MqttConnAckPacket ConnAck(MqttProtocolVersion version, MqttConnectReasonCode code, string? reason) => new()
+    {
+        ReasonCode = code,
+        ReturnCode = MqttConnectReasonCodeConverter.ToConnectReturnCode(code),
+        ReasonString = version == MqttProtocolVersion.V500 ? reason : null,
+        // Retained messages are not kept, but a publish marked retained is taken like any other (docs/protocol.md §4).
+        RetainAvailable = true,
+        WildcardSubscriptionAvailable = true,
+        MaximumQoS = MqttQualityOfServiceLevel.ExactlyOnce,
+    };
+
+    private async Task ReadAsync(MqttSession session, MqttPacketReader reader)
+    {
+        while (await reader.ReadAsync(session.Reading) is { } received)
+        {
+            session.Heard();
+            if (!await HandleAsync(session, MqttPacketCodec.Decode(received, session.Version)))
+                return;
+        }
+    }
+
+    /// <summary>Handles one packet from the client; false when the connection is to end.</summary>
+    private async Task<bool> HandleAsync(MqttSession session, MqttPacket packet)
+    {
+        var connection = session.Connection;
+        switch (packet)
+        {
+            case MqttPublishPacket publish:
+                await PublishAsync(session, connection, publish);
+                return true;
+            case MqttPubAckPacket ack:
+                events.Acknowledged(connection, session.Outbox.Acknowledged(ack.PacketIdentifier));
+                return true;
+            case MqttPubRelPacket release:
+                session.Outbox.Send(new MqttPubCompPacket { PacketIdentifier = release.PacketIdentifier });
+                return true;
+            case MqttSubscribePacket subscribe:
+                session.Outbox.Send(subscriptions.Answer(connection, subscribe, session.IsMqtt5));
+                return true;
+            case MqttUnsubscribePacket unsubscribe:
+                session.Outbox.Send(new MqttUnsubAckPacket
+                {
+                    PacketIdentifier = unsubscribe.PacketIdentifier,
+                    ReasonCodes = unsubscribe.TopicFilters.ConvertAll(_ => MqttUnsubscribeReasonCode.Success),
+                });
+                return true;
+            case MqttPingReqPacket:
+                session.Outbox.Send(MqttPingRespPacket.Instance);
+                return true;
+            case MqttDisconnectPacket:
+                session.SaidGoodbye = true;
+                return false;
+            default:
+                // A second CONNECT, an AUTH (no extended authentication here), or a packet only a server sends.
+                log.LogDebug("Closing {ClientId}: unexpected {Packet}", session.ClientId, packet.GetRfcName());
+                return false;
+        }
+    }
+
+    private async Task PublishAsync(MqttSession session, DeviceConnection? connection, MqttPublishPacket publish)
+    {
+        var reply = await router.HandleAsync(connection, publish, session.Reading);
+        switch (publish.QualityOfServiceLevel)
+        {
+            case MqttQualityOfServiceLevel.AtLeastOnce:
+                session.Outbox.SendLater(PubAckAsync(publish.PacketIdentifier, reply));
+                break;
+            case MqttQualityOfServiceLevel.ExactlyOnce:
+                session.Outbox.SendLater(PubRecAsync(publish.PacketIdentifier, reply));
+                break;
+        }
+    }
+
+    private static async Task<MqttPacket> PubAckAsync(ushort packetId, Task<AckReply> pending)
+    {
+        var reply = await ReplyAsync(pending);
+        return new MqttPubAckPacket { PacketIdentifier = packetId, ReasonCode = reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
+    }
+
+    private static async Task<MqttPacket> PubRecAsync(ushort packetId, Task<AckReply> pending)
+    {
+        var reply = await ReplyAsync(pending);
+        return new MqttPubRecPacket { PacketIdentifier = packetId, ReasonCode = (MqttPubRecReasonCode)reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
+    }
+
+    private static async Task<AckReply> ReplyAsync(Task<AckReply> pending)
+    {
+        try
+        {
+            return await pending;
+        }
+        catch (Exception)
+        {
+            // Never lose the acknowledgement itself: a client waits for it before it reuses the packet identifier.
+            return new AckReply(MqttPubAckReasonCode.UnspecifiedError, "the service could not take this message; retry with the same id");
+        }
+    }
+
+    private async Task EndAsync(MqttSession session)
+    {
+        sessions.Remove(session);
+        session.Outbox.Abandon();
+        try
+        {
+            await events.DisconnectedAsync(session);
+        }
+        finally
+        {
+            session.MarkEnded();
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.IO.Pipelines;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>What one connection sends, in the order it was queued: deliveries, events, replies, and the answers to the
+/// client's packets. An answer may wait for its outcome (the PUBACK of a message being stored): it keeps its place, and
+/// what was queued after it goes out after it, as MQTT requires of PUBACKs. One loop writes, only while there is
+/// something to write, and flushes once the queue is empty; an idle connection costs no task and no timer.</summary>
+public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit)
+{
+    private readonly Queue<Outgoing> _queue = new();
+
+    // Our QoS 1 publishes that the client has not acknowledged yet, by packet identifier; made by the first one.
+    private Dictionary<ushort, Sent>? _unacknowledged;
+    private ushort _lastId;
+    private bool _running;
+    private bool _closed;
+    private bool _abandoned; // the connection is over: nothing may touch its output any more
+    private TaskCompletionSource? _lastWritten;
+
+    /// <summary>What became of a QoS 1 publish the client acknowledged: the message it carried, if it was one.</summary>
+    public readonly record struct Sent(string? Conversation, long Seq, long StoredMs);
+
+    private readonly record struct Outgoing(MqttPacket? Packet, Task<MqttPacket>? Pending);
+
+    /// <summary>Queues a publish; false when the connection is closing, or has <c>limit</c> publishes queued and
+    /// unacknowledged: it is too far behind.</summary>
+    public bool TryPublish(MqttPublishPacket publish, Sent sent)
+    {
+        lock (_queue)
+        {
+            if (_closed || _queue.Count + (_unacknowledged?.Count ?? 0) >= limit)
+                return false;
+            if (publish.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce)
+            {
+                _unacknowledged ??= [];
+                publish.PacketIdentifier = NextId();
+                _unacknowledged[publish.PacketIdentifier] = sent;
+            }
+            if (!Enqueue(new Outgoing(publish, null)))
+                return true;
+        }
+        _ = RunAsync();
+        return true;
+    }
+
+    /// <summary>Queues a packet that answers the client (CONNACK, SUBACK, PINGRESP, …); dropped once closing.</summary>
+    public void Send(MqttPacket packet) => Queue(new Outgoing(packet, null));
+
+    /// <summary>Queues a packet that is known later (a PUBACK waiting for its message to be stored); it keeps its place.
+    /// <paramref name="packet"/> must not fail.</summary>
+    public void SendLater(Task<MqttPacket> packet) => Queue(new Outgoing(null, packet));
+
+    /// <summary>The client acknowledged our publish <paramref name="packetId"/>: what it carried, or null if unknown.</summary>
+    public Sent? Acknowledged(ushort packetId)
+    {
+        lock (_queue)
+            return _unacknowledged is { } map && map.Remove(packetId, out var sent) ? sent : null;
+    }
+
+    /// <summary>Queues <paramref name="last"/> (or nothing) after everything queued so far and takes nothing more; the task
+    /// ends once it was written, or could not be.</summary>
+    public Task CloseWithAsync(MqttPacket? last)
+    {
+        Task written;
+        lock (_queue)
+        {
+            if (_lastWritten is not null)
+                return _lastWritten.Task;
+            _lastWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            written = _lastWritten.Task;
+            if (_closed)
+            {
+                _lastWritten.TrySetResult(); // abandoned already
+                return written;
+            }
+            if (last is not null)
+                _queue.Enqueue(new Outgoing(last, null));
+            _closed = true;
+            if (_running)
+                return written;
+            _running = true;
+        }
+        _ = RunAsync();
+        return written;
+    }
+
+    /// <summary>The connection is over: nothing more is queued or written, and a write waiting on a client that does not
+    /// read gives up. Once this returns, the output may be completed.</summary>
+    public void Abandon()
+    {
+        lock (_queue)
+        {
+            _closed = _abandoned = true;
+            _queue.Clear();
+            _lastWritten?.TrySetResult();
+        }
+        output.CancelPendingFlush();
+    }
+
+    private void Queue(Outgoing item)
+    {
+        lock (_queue)
+        {
+            if (_closed || !Enqueue(item))
+                return;
+        }
+        _ = RunAsync();
+    }
+
+    // Queues the item; true when the caller must start the writing loop (outside the lock).
+    private bool Enqueue(Outgoing item)
+    {
+        _queue.Enqueue(item);
+        if (_running)
+            return false;
+        _running = true;
+        return true;
+    }
+
+    private ushort NextId()
+    {
+        do
+        {
+            _lastId = _lastId == ushort.MaxValue ? (ushort)1 : (ushort)(_lastId + 1);
+        } while (_unacknowledged!.ContainsKey(_lastId));
+        return _lastId;
+    }
+
+    // Runs on the thread that queued the first packet until something must be waited for: the packet is in the
+    // connection's pipe without a hop through the thread pool.
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                Outgoing item;
+                bool any;
+                lock (_queue)
+                    any = _queue.TryDequeue(out item);
+                if (!any)
+                {
+                    if (!await FlushAsync())
+                        break;
+                    lock (_queue)
+                    {
+                        if (_queue.Count > 0)
+                            continue;
+                        _running = false;
+                        if (_closed)
+                            _lastWritten?.TrySetResult();
+                        return;
+                    }
+                }
+                var packet = item.Packet;
+                if (packet is null)
+                {
+                    if (!item.Pending!.IsCompleted && !await FlushAsync())
+                        break;
+                    packet = await item.Pending;
+                }
+                lock (_queue)
+                {
+                    if (_abandoned)
+                        break;
+                    MqttPacketCodec.Write(output, packet, version);
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The connection is gone (its output completed or aborted): its read loop ends it.
+        }
+        lock (_queue)
+        {
+            _closed = true;
+            _queue.Clear();
+            _running = false;
+            _lastWritten?.TrySetResult();
+        }
+    }
+
+    // False once the connection cannot take more: its reader is done, or the connection was abandoned.
+    private async ValueTask<bool> FlushAsync()
+    {
+        var result = await output.FlushAsync();
+        return !result.IsCompleted && !result.IsCanceled;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Buffers;
+using MQTTnet.Adapter;
+using MQTTnet.Formatter;
+using MQTTnet.Formatter.V3;
+using MQTTnet.Formatter.V5;
+using MQTTnet.Packets;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>MQTTnet's packet formatters, one of each version per thread rather than per connection: a formatter keeps
+/// a buffer, and encoding and decoding never await, so a thread's formatter is free again as soon as it returns.</summary>
+internal static class MqttPacketCodec
+{
+    [ThreadStatic] private static IMqttPacketFormatter? _v310;
+    [ThreadStatic] private static IMqttPacketFormatter? _v311;
+    [ThreadStatic] private static IMqttPacketFormatter? _v500;
+    [ThreadStatic] private static MqttPacketFormatterAdapter? _detector;
+
+    /// <summary>The protocol version a CONNECT asks for, and the CONNECT itself. Throws on a version MQTTnet does not speak.</summary>
+    public static (MqttProtocolVersion Version, MqttConnectPacket Connect) DecodeConnect(ReceivedMqttPacket packet)
+    {
+        var detector = _detector ??= new MqttPacketFormatterAdapter(new MqttBufferWriter(64, 4096));
+        detector.DetectProtocolVersion(packet);
+        return (detector.ProtocolVersion, (MqttConnectPacket)Formatter(detector.ProtocolVersion).Decode(packet));
+    }
+
+    public static MqttPacket Decode(ReceivedMqttPacket packet, MqttProtocolVersion version) => Formatter(version).Decode(packet);
+
+    /// <summary>Writes <paramref name="packet"/> to <paramref name="output"/> (not flushed).</summary>
+    public static void Write(IBufferWriter<byte> output, MqttPacket packet, MqttProtocolVersion version)
+    {
+        var encoded = Formatter(version).Encode(packet);
+        output.Write(encoded.Packet);
+        foreach (var segment in encoded.Payload)
+            output.Write(segment.Span);
+    }
+
+    private static IMqttPacketFormatter Formatter(MqttProtocolVersion version) => version switch
+    {
+        MqttProtocolVersion.V500 => _v500 ??= new MqttV5PacketFormatter(NewBuffer()),
+        MqttProtocolVersion.V311 => _v311 ??= new MqttV3PacketFormatter(NewBuffer(), MqttProtocolVersion.V311),
+        MqttProtocolVersion.V310 => _v310 ??= new MqttV3PacketFormatter(NewBuffer(), MqttProtocolVersion.V310),
+        _ => throw new InvalidDataException($"MQTT protocol version {version} is not supported"),
+    };
+
+    // Grows for a large packet header and is cut back to the maximum after it.
+    private static MqttBufferWriter NewBuffer() => new(4096, 65536);
+}

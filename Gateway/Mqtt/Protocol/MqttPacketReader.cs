@@ -1,0 +1,84 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using MQTTnet.Adapter;
+
+namespace ImOrleans.Gateway.Mqtt;
+
+/// <summary>Reads whole MQTT packets off one connection's input, each checked from its fixed header alone before any
+/// of it is buffered: the first packet must be a CONNECT, a remaining length must be a valid varint, and no packet may
+/// announce more than the configured maximum (a 256 MB announcement is refused at once, not waited for). A peer that
+/// leaves mid-packet ends the connection; the partial packet is dropped.</summary>
+internal sealed class MqttPacketReader(PipeReader input, int maxPacketBytes)
+{
+    private const int ConnectType = 1;
+    private bool _connectSeen;
+
+    /// <summary>The next whole packet, or null once the peer is gone or the read was cancelled
+    /// (<see cref="PipeReader.CancelPendingRead"/>). Throws <see cref="InvalidDataException"/> on a malformed header.</summary>
+    public async ValueTask<ReceivedMqttPacket?> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                return null;
+            }
+            if (TryTake(ref buffer, out var packet))
+            {
+                input.AdvanceTo(buffer.Start);
+                return packet;
+            }
+            if (result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.End);
+                return null;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private bool TryTake(ref ReadOnlySequence<byte> buffer, out ReceivedMqttPacket packet)
+    {
+        packet = ReceivedMqttPacket.Empty;
+        var reader = new SequenceReader<byte>(buffer);
+        if (!reader.TryRead(out var header))
+            return false;
+        var type = header >> 4;
+        if (!_connectSeen && type != ConnectType)
+            throw Malformed("the first packet must be a CONNECT");
+        if (type == 0)
+            throw Malformed("packet type 0 is reserved");
+        var remaining = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            if (!reader.TryRead(out var digit))
+                return false;
+            remaining |= (digit & 0x7F) << (7 * i);
+            if ((digit & 0x80) != 0)
+                continue;
+            var total = 2 + i + remaining;
+            if (total > maxPacketBytes)
+                throw Malformed($"a packet of {total} bytes is over the limit of {maxPacketBytes}");
+            if (reader.Remaining < remaining)
+                return false;
+            // A fresh array: the decoded packet (a publish's payload) refers to it after the input has moved on.
+            var body = remaining == 0 ? [] : new byte[remaining];
+            reader.TryCopyTo(body);
+            reader.Advance(remaining);
+            buffer = buffer.Slice(reader.Position);
+            _connectSeen = true;
+            packet = new ReceivedMqttPacket(header, new ArraySegment<byte>(body), total);
+            return true;
+        }
+        throw Malformed("the remaining length is longer than four bytes");
+    }
+
+    private static InvalidDataException Malformed(string reason)
+    {
+        GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "malformed"));
+        return new InvalidDataException(reason);
+    }
+}

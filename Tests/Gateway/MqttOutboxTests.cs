@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using ImOrleans.Gateway.Mqtt;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+
+namespace ImOrleans.Tests.Gateway;
+
+/// <summary>The order and bounds of what one connection is sent (<see cref="MqttOutbox"/>). The whole path, over real
+/// connections, is in <see cref="PipelinedSendTests"/> and <see cref="ServerDisconnectTests"/>.</summary>
+[TestClass]
+public sealed class MqttOutboxTests
+{
+    private const byte PubAck = 0x40, PingResp = 0xD0, Publish = 0x30, Disconnect = 0xE0;
+
+    [TestMethod]
+    public async Task APacketQueuedAfterAHeldPubAckWaitsForIt()
+    {
+        var pipe = new Pipe();
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10);
+        var stored = new TaskCompletionSource<MqttPacket>();
+
+        outbox.SendLater(stored.Task);
+        outbox.Send(MqttPingRespPacket.Instance);
+        await Task.Delay(100);
+        Assert.IsFalse(pipe.Reader.TryRead(out _), "nothing goes out before the held PUBACK");
+
+        stored.SetResult(new MqttPubAckPacket { PacketIdentifier = 7, ReasonCode = MqttPubAckReasonCode.QuotaExceeded });
+        var types = await PacketTypesAsync(pipe.Reader, 2);
+        CollectionAssert.AreEqual(new[] { PubAck, PingResp }, types);
+    }
+
+    [TestMethod]
+    public async Task PublishesBeyondTheLimitAreRefusedUntilOneIsAcknowledged()
+    {
+        var pipe = new Pipe();
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V311, limit: 3);
+        var ids = new List<ushort>();
+        for (var i = 0; i < 3; i++)
+        {
+            var publish = NewPublish(MqttQualityOfServiceLevel.AtLeastOnce);
+            Assert.IsTrue(outbox.TryPublish(publish, new MqttOutbox.Sent("c1", i + 1, 0)));
+            ids.Add(publish.PacketIdentifier);
+        }
+        Assert.AreEqual(3, ids.Distinct().Count(), "each publish in flight has its own packet identifier");
+        Assert.IsFalse(outbox.TryPublish(NewPublish(MqttQualityOfServiceLevel.AtLeastOnce), default), "three are unacknowledged");
+
+        var sent = outbox.Acknowledged(ids[1]);
+        Assert.AreEqual(new MqttOutbox.Sent("c1", 2, 0), sent);
+        Assert.IsNull(outbox.Acknowledged(ids[1]), "acknowledged once");
+        Assert.IsTrue(outbox.TryPublish(NewPublish(MqttQualityOfServiceLevel.AtLeastOnce), default), "one was acknowledged");
+        CollectionAssert.AreEqual(new[] { Publish | 0x02, Publish | 0x02, Publish | 0x02, Publish | 0x02 }.Select(b => (byte)b).ToArray(),
+            await PacketTypesAsync(pipe.Reader, 4));
+    }
+
+    [TestMethod]
+    public async Task TheLastPacketGoesOutAfterEverythingQueuedAndNothingAfterIt()
+    {
+        var pipe = new Pipe();
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10);
+        var stored = new TaskCompletionSource<MqttPacket>();
+        outbox.SendLater(stored.Task);
+
+        var written = outbox.CloseWithAsync(new MqttDisconnectPacket { ReasonCode = MqttDisconnectReasonCode.SessionTakenOver });
+        Assert.IsFalse(outbox.TryPublish(NewPublish(MqttQualityOfServiceLevel.AtMostOnce), default), "closing: nothing more is taken");
+        Assert.IsFalse(written.IsCompleted, "the held PUBACK is still ahead of it");
+        stored.SetResult(new MqttPubAckPacket { PacketIdentifier = 1 });
+        await written.WaitAsync(TimeSpan.FromSeconds(5));
+
+        CollectionAssert.AreEqual(new[] { PubAck, Disconnect }, await PacketTypesAsync(pipe.Reader, 2));
+    }
+
+    [TestMethod]
+    public async Task AnAbandonedOutboxWritesNothingMoreAndEndsItsCloseAtOnce()
+    {
+        var pipe = new Pipe();
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10);
+        var stored = new TaskCompletionSource<MqttPacket>();
+        outbox.SendLater(stored.Task);
+        var written = outbox.CloseWithAsync(null);
+
+        outbox.Abandon();
+        await written.WaitAsync(TimeSpan.FromSeconds(5));
+        stored.SetResult(new MqttPubAckPacket { PacketIdentifier = 1 });
+        await Task.Delay(100);
+
+        Assert.IsFalse(pipe.Reader.TryRead(out _), "the PUBACK of a connection that is over is not written");
+    }
+
+    [TestMethod]
+    public async Task AHeldMessageFreesItsRoomWhenItsOutcomeIsKnownEvenAFailure()
+    {
+        var held = new HeldAcks();
+        for (var i = 0; i < HeldAcks.MaxHeld; i++)
+            await held.WaitForRoomAsync(default);
+        var failing = new TaskCompletionSource<AckReply>();
+        var reply = held.HoldAsync(failing.Task);
+        var waiting = held.WaitForRoomAsync(default);
+        Assert.IsFalse(waiting.IsCompleted, "all room is taken");
+
+        failing.SetException(new InvalidOperationException("injected by the test"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reply);
+        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    private static MqttPublishPacket NewPublish(MqttQualityOfServiceLevel qos) =>
+        new() { Topic = "u/alice/m", PayloadSegment = "{}"u8.ToArray(), QualityOfServiceLevel = qos };
+
+    /// <summary>The first byte of each of the next <paramref name="count"/> packets written.</summary>
+    private static async Task<byte[]> PacketTypesAsync(PipeReader reader, int count)
+    {
+        var types = new List<byte>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (types.Count < count)
+        {
+            var read = await reader.ReadAsync(timeout.Token);
+            var bytes = read.Buffer.ToArray();
+            var consumed = 0;
+            while (types.Count < count && WholePacketAt(bytes, consumed) is { } end)
+            {
+                types.Add(bytes[consumed]);
+                consumed = end;
+            }
+            reader.AdvanceTo(read.Buffer.GetPosition(consumed), read.Buffer.End);
+        }
+        return [.. types];
+    }
+
+    // Where the packet starting at start ends, if all of it is there.
+    private static int? WholePacketAt(byte[] bytes, int start)
+    {
+        int length = 0, shift = 0, i = start + 1;
+        while (i < bytes.Length)
+        {
+            var digit = bytes[i++];
+            length |= (digit & 0x7F) << shift;
+            shift += 7;
+            if ((digit & 0x80) == 0)
+                return i + length <= bytes.Length ? i + length : null;
+        }
+        return null;
+    }
+}
