@@ -1,6 +1,7 @@
 using System.Text;
 using ImOrleans.Gateway.Hosting;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using MQTTnet.Adapter;
 using MQTTnet.Exceptions;
@@ -24,6 +25,9 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
     /// <summary>Runs the connection; <paramref name="connectArrived"/> is called once its first packet is in.</summary>
     public async Task RunAsync(ConnectionContext connection, string transport, Action connectArrived)
     {
+        // Over WebSocket, what is written goes out as binary messages (text is the connection framework's default).
+        if (connection.Features.Get<ITransferFormatFeature>() is { } format)
+            format.ActiveFormat = TransferFormat.Binary;
         var reader = new MqttPacketReader(connection.Transport.Input, _options.MaxPacketBytes);
         MqttSession? session = null;
         try
