@@ -39,15 +39,17 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
     /// <summary>Removes the connection unless a newer one of the same device replaced it; the one removed, if any.</summary>
     public DeviceConnection? Remove(string clientId, string connectionId)
     {
+        DeviceConnection? c;
         lock (_byUser)
         {
-            if (!_byClientId.TryGetValue(clientId, out var c) || c.ConnectionId != connectionId
+            if (!_byClientId.TryGetValue(clientId, out c) || c.ConnectionId != connectionId
                 || !_byClientId.TryRemove(new KeyValuePair<string, DeviceConnection>(clientId, c)))
                 return null;
             RemoveFromUser(c);
-            c.Delivery.Close();
-            return c;
         }
+        // Outside the lock: a delivery that finds its connection too far behind removes it while it holds its own lock.
+        c.Delivery.Close();
+        return c;
     }
 
     public Task DeliverAsync(IReadOnlyList<MessageRecord> messages, IReadOnlyList<string> users)
@@ -72,6 +74,8 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
             GatewayMetrics.Deliveries.Add(1);
             return true;
         }
+        if (connection.Session.Outbox.IsClosed)
+            return false; // the connection is ending; its device reads on from its cursor next time
         // Too far behind: drop it rather than grow without bound; on reconnect it replays from its cursor.
         log.LogWarning("Device {Device} has {InFlight} unacknowledged deliveries; disconnecting it", connection.ClientId, connection.Delivery.InFlight);
         if (Remove(connection.ClientId, connection.ConnectionId) is not null)

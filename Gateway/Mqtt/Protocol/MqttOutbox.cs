@@ -26,6 +26,12 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
 
     private readonly record struct Outgoing(MqttPacket? Packet, Task<MqttPacket>? Pending);
 
+    /// <summary>The connection is ending: nothing more is taken.</summary>
+    public bool IsClosed
+    {
+        get { lock (_queue) return _closed; }
+    }
+
     /// <summary>Queues a publish; false when the connection is closing, or has <c>limit</c> publishes queued and
     /// unacknowledged: it is too far behind.</summary>
     public bool TryPublish(MqttPublishPacket publish, Sent sent)
