@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using ImOrleans.Tests.Infrastructure;
 using MQTTnet;
+using MQTTnet.Formatter;
 
 namespace ImOrleans.Tests.Gateway;
 
@@ -37,6 +39,26 @@ public sealed class ServerDisconnectTests
 
         CollectionAssert.AreEqual(Enumerable.Repeat(MqttClientDisconnectReason.SessionTakenOver, reasons.Count).ToArray(), reasons.ToArray(),
             $"every taken-over connection is told why: {string.Join(", ", reasons)}");
+    }
+
+    [TestMethod]
+    [DataRow(MqttProtocolVersion.V500)]
+    [DataRow(MqttProtocolVersion.V311)]
+    public async Task AConnectionAskingToResumeItsSessionTakesOverWithAFreshOne(MqttProtocolVersion version)
+    {
+        var alice = await GatewayFixture.RegisterAsync();
+        var silo = await GatewayFixture.SiloAsync();
+        await using var old = await MqttTestClient.ConnectAsync(silo.MqttPort, alice, "phone", Chat.Password, version, cleanSession: false);
+        Assert.IsFalse(old.ConnectResult.IsSessionPresent, "nothing to resume yet");
+
+        await using var taking = await MqttTestClient.ConnectAsync(silo.MqttPort, alice, "phone", Chat.Password, version, cleanSession: false);
+
+        Assert.AreEqual(MqttClientConnectResultCode.Success, taking.ConnectResult.ResultCode);
+        Assert.IsFalse(taking.ConnectResult.IsSessionPresent, "the gateway keeps no MQTT session: the store replays instead");
+        await Eventually.TrueAsync(() => old.Disconnected is not null, "the older connection ends");
+        if (version == MqttProtocolVersion.V500)
+            Assert.AreEqual(MqttClientDisconnectReason.SessionTakenOver, old.Disconnected!.Reason);
+        Assert.IsNotNull(await taking.CallAsync("conv.list", new JsonObject()), "the new connection is served");
     }
 
     /// <param name="takenOver">This connection is the one taken over: a send may find its socket already closed by the

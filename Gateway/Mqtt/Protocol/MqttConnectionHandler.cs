@@ -40,9 +40,11 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
                 return;
             await ReadAsync(session, reader);
         }
-        catch (Exception ex) when (ex is InvalidDataException or MqttProtocolViolationException or InvalidCastException)
+        catch (Exception ex) when (ex is InvalidDataException or MqttProtocolViolationException)
         {
-            // A malformed packet: MQTT's answer is to close the connection.
+            // A malformed packet: MQTT's answer is to close the connection. (The reader counts what its header gives away.)
+            if (ex is not InvalidDataException)
+                GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "malformed"));
             log.LogDebug("Closing {Remote}: {Reason}", connection.RemoteEndPoint, ex.Message);
         }
         catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException or OperationCanceledException or IOException)
@@ -98,8 +100,10 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
     {
         while (await reader.ReadAsync(session.Reading) is { } received)
         {
-            session.Heard();
-            if (!await HandleAsync(session, MqttPacketCodec.Decode(received, session.Version)))
+            session.Heard(handling: true);
+            var goOn = await HandleAsync(session, MqttPacketCodec.Decode(received, session.Version));
+            session.Heard(handling: false);
+            if (!goOn)
                 return;
         }
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using MQTTnet.Adapter;
+using MQTTnet.Exceptions;
 using MQTTnet.Formatter;
 using MQTTnet.Formatter.V3;
 using MQTTnet.Formatter.V5;
@@ -16,15 +17,35 @@ internal static class MqttPacketCodec
     [ThreadStatic] private static IMqttPacketFormatter? _v500;
     [ThreadStatic] private static MqttPacketFormatterAdapter? _detector;
 
-    /// <summary>The protocol version a CONNECT asks for, and the CONNECT itself. Throws on a version MQTTnet does not speak.</summary>
+    /// <summary>The protocol version a CONNECT asks for, and the CONNECT itself. Throws
+    /// <see cref="MqttProtocolViolationException"/> on a version MQTTnet does not speak or a malformed packet.</summary>
     public static (MqttProtocolVersion Version, MqttConnectPacket Connect) DecodeConnect(ReceivedMqttPacket packet)
     {
         var detector = _detector ??= new MqttPacketFormatterAdapter(new MqttBufferWriter(64, 4096));
-        detector.DetectProtocolVersion(packet);
-        return (detector.ProtocolVersion, (MqttConnectPacket)Formatter(detector.ProtocolVersion).Decode(packet));
+        try
+        {
+            detector.DetectProtocolVersion(packet);
+        }
+        catch (Exception ex) when (ex is not MqttProtocolViolationException)
+        {
+            throw new MqttProtocolViolationException($"not a CONNECT MQTTnet can read: {ex.Message}");
+        }
+        return (detector.ProtocolVersion, (MqttConnectPacket)Decode(packet, detector.ProtocolVersion));
     }
 
-    public static MqttPacket Decode(ReceivedMqttPacket packet, MqttProtocolVersion version) => Formatter(version).Decode(packet);
+    /// <summary>Decodes one packet; throws <see cref="MqttProtocolViolationException"/> on a malformed one, whatever
+    /// the formatter stumbled on (a length past the end, a bad UTF-8 string, an unknown property).</summary>
+    public static MqttPacket Decode(ReceivedMqttPacket packet, MqttProtocolVersion version)
+    {
+        try
+        {
+            return Formatter(version).Decode(packet);
+        }
+        catch (Exception ex) when (ex is not MqttProtocolViolationException)
+        {
+            throw new MqttProtocolViolationException($"a malformed packet: {ex.Message}");
+        }
+    }
 
     /// <summary>Writes <paramref name="packet"/> to <paramref name="output"/> (not flushed).</summary>
     public static void Write(IBufferWriter<byte> output, MqttPacket packet, MqttProtocolVersion version)

@@ -57,10 +57,18 @@ public sealed class MqttSession
     /// <summary>Ends once the connection is closed and its device is told.</summary>
     public Task Ended => _ended.Task;
 
-    internal void Heard() => LastHeard = Environment.TickCount64;
+    /// <summary>A packet arrived; <paramref name="handling"/>: it is being handled (the next is read once it is).</summary>
+    internal void Heard(bool handling)
+    {
+        LastHeard = Environment.TickCount64;
+        _handling = handling;
+    }
+
+    // While a packet is being handled the client's next packets wait unread: its PINGREQs too.
+    private volatile bool _handling;
 
     /// <summary>MQTT's rule: a client silent for one and a half keep-alive periods is gone.</summary>
-    internal bool IsSilentSince(long now) => KeepAliveSeconds > 0 && now - LastHeard > KeepAliveSeconds * 1500L;
+    internal bool IsSilentSince(long now) => KeepAliveSeconds > 0 && !_handling && now - LastHeard > KeepAliveSeconds * 1500L;
 
     /// <summary>Queues a publish to the client; false when the connection is closing or too far behind.</summary>
     public bool TryPublish(string topic, byte[] payload, MqttQualityOfServiceLevel qos, byte[]? correlationData = null,
@@ -107,9 +115,9 @@ public sealed class MqttSession
     /// <summary>Stops the read loop, which then closes the connection.</summary>
     internal void StopReading()
     {
+        _reading.Cancel();
         try
         {
-            _reading.Cancel();
             _connection.Transport.Input.CancelPendingRead();
         }
         catch (ObjectDisposedException)
@@ -131,9 +139,6 @@ public sealed class MqttSession
         }
     }
 
-    internal void MarkEnded()
-    {
-        _reading.Dispose();
-        _ended.TrySetResult();
-    }
+    // The token source is not disposed: it has no timer, and lanes may still ask for its token after the end.
+    internal void MarkEnded() => _ended.TrySetResult();
 }
