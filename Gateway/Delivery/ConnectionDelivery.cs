@@ -10,8 +10,11 @@ namespace ImOrleans.Gateway.Delivery;
 /// connection is: replay and live traffic meet without a gap, a repeat or a reordering.</summary>
 /// <param name="publish">Hands one message to the client; false when the connection cannot take it (it is dropped,
 /// and the device replays from its cursor when it comes back).</param>
+/// <param name="awaitsBind">It will be bound (<see cref="ConnectAsync"/>), and reads nothing from the store before:
+/// the gateway knows a new connection before its device grain does, and live messages for its user can reach it
+/// meanwhile (through another of the user's devices here).</param>
 public sealed class ConnectionDelivery(string user, string device, IDeviceGrain grain, int window,
-    Func<MessageRecord, bool> publish, ILogger log)
+    Func<MessageRecord, bool> publish, ILogger log, bool awaitsBind)
 {
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryPause = TimeSpan.FromSeconds(30);
@@ -27,8 +30,10 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
     // Every conversation must be read from the store (just connected, or routes may have been lost).
     private bool _all;
 
-    // A catch-up loop is running; at most one per connection.
-    private bool _running;
+    // A catch-up loop is running, or the bind is still to come; at most one per connection.
+    private bool _running = awaitsBind;
+    private readonly bool _awaitsBind = awaitsBind;
+    private bool _bound;
     private TimeSpan _retryPause = FirstRetryPause;
     private bool _closed;
     private int _inFlight;
@@ -63,8 +68,9 @@ public sealed class ConnectionDelivery(string user, string device, IDeviceGrain 
             if (_closed)
                 return; // gone before it was bound: nothing to bind
             // Live messages that arrive meanwhile wait for the loop below, as during any catch-up.
-            if (!TryStart())
-                throw new InvalidOperationException("a connection is bound once, before anything else reads for it");
+            if (!_awaitsBind || _bound)
+                throw new InvalidOperationException("a connection is bound once, and only one made to await its bind");
+            _bound = true;
             room = window - _inFlight;
         }
         CatchUpPage page;

@@ -40,6 +40,8 @@ public static class GatewayHostingExtensions
             .Validate(g => g.MaxPayloadBytes > 0 && g.MaxInFlightPerDevice > 0 && g.RatePerSecond > 0 && g.RateBurst > 0 && g.MaxPendingConnections > 0,
                 "Gateway: MaxPayloadBytes, MaxInFlightPerDevice, RatePerSecond, RateBurst and MaxPendingConnections must be positive")
             .Validate(g => g.ConnectTimeout > TimeSpan.Zero, "Gateway:ConnectTimeout must be positive")
+            // A connection's unacknowledged publishes need packet identifiers of their own: at most 65 535.
+            .Validate(g => g.MaxInFlightPerDevice <= 30_000, "Gateway:MaxInFlightPerDevice must be at most 30000")
             .Validate(g => g.DeliveryWindow >= 1 && g.DeliveryWindow < g.MaxInFlightPerDevice,
                 "Gateway:DeliveryWindow must be at least 1 and below Gateway:MaxInFlightPerDevice")
             .Validate(g => g.AckDelay >= TimeSpan.Zero && g.AckDelay <= TimeSpan.FromSeconds(10),

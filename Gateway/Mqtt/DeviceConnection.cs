@@ -13,7 +13,7 @@ public sealed class DeviceConnection
     {
         (User, Device, ConnectionId, Limiter, Session) = (user, device, connectionId, limiter, session);
         (ClientId, MessagesTopic) = (Ids.DeviceKey(user, device), Topics.Messages(user));
-        Delivery = new ConnectionDelivery(user, device, grain, window, m => publish(this, m), log);
+        Delivery = new ConnectionDelivery(user, device, grain, window, m => publish(this, m), log, awaitsBind: true);
     }
 
     public string User { get; }

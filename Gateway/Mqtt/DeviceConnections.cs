@@ -25,15 +25,22 @@ public sealed class DeviceConnections(IServiceProvider services, ILogger<DeviceC
 
     public IEnumerable<DeviceConnection> All => _byClientId.Values;
 
+    /// <summary>Adds a new connection; an older one of the same device here is taken over: it gets nothing more and is
+    /// told so (MQTT 5: DISCONNECT Session taken over).</summary>
     public void Add(DeviceConnection connection)
     {
+        DeviceConnection? replaced;
         lock (_byUser)
         {
-            if (_byClientId.TryGetValue(connection.ClientId, out var replaced))
+            if (_byClientId.TryGetValue(connection.ClientId, out replaced))
                 RemoveFromUser(replaced);
             _byClientId[connection.ClientId] = connection;
             _byUser[connection.User] = [.. _byUser.GetValueOrDefault(connection.User, []), connection];
         }
+        if (replaced is null)
+            return;
+        replaced.Delivery.Close();
+        Disconnect(replaced, MqttDisconnectReasonCode.SessionTakenOver);
     }
 
     /// <summary>Removes the connection unless a newer one of the same device replaced it; the one removed, if any.</summary>

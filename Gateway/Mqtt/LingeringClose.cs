@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
 
 namespace ImOrleans.Gateway.Mqtt;
 
@@ -10,6 +11,35 @@ internal static class LingeringClose
 {
     /// <summary>How long the last bytes may take to leave, and the client to close its end, before the connection is cut.</summary>
     public static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
+
+    /// <summary>Cuts <paramref name="connection"/> if it is still open <see cref="Linger"/> from now: a client that takes
+    /// neither the last bytes nor its leave must not keep the connection, and its buffers, alive.</summary>
+    public static void CutIfStillOpenLater(ConnectionContext connection)
+    {
+        CancellationToken closed;
+        try
+        {
+            closed = connection.ConnectionClosed;
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        if (closed.IsCancellationRequested)
+            return;
+        var timer = new Timer(_ =>
+        {
+            try
+            {
+                connection.Abort(new ConnectionAbortedException("the client did not take the last bytes in time"));
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed meanwhile
+            }
+        }, null, Linger, Timeout.InfiniteTimeSpan);
+        closed.Register(() => timer.Dispose());
+    }
 
     public static async Task DrainAsync(PipeReader input)
     {

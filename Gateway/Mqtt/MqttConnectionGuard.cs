@@ -45,7 +45,15 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         {
             waiting.Arrived();
             // What was written last goes out before the close; what the client still sends is read and dropped meanwhile.
-            await connection.Transport.Output.CompleteAsync();
+            LingeringClose.CutIfStillOpenLater(connection);
+            try
+            {
+                await connection.Transport.Output.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
+            {
+                // cut meanwhile
+            }
             await LingeringClose.DrainAsync(connection.Transport.Input);
             await connection.Transport.Input.CompleteAsync();
         }

@@ -18,7 +18,7 @@ public sealed class MqttOutboxTests
     public async Task APacketQueuedAfterAHeldPubAckWaitsForIt()
     {
         var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10);
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { });
         var stored = new TaskCompletionSource<MqttPacket>();
 
         outbox.SendLater(stored.Task);
@@ -35,7 +35,7 @@ public sealed class MqttOutboxTests
     public async Task PublishesBeyondTheLimitAreRefusedUntilOneIsAcknowledged()
     {
         var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V311, limit: 3);
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V311, limit: 3, broken: () => { });
         var ids = new List<ushort>();
         for (var i = 0; i < 3; i++)
         {
@@ -58,7 +58,7 @@ public sealed class MqttOutboxTests
     public async Task TheLastPacketGoesOutAfterEverythingQueuedAndNothingAfterIt()
     {
         var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10);
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { });
         var stored = new TaskCompletionSource<MqttPacket>();
         outbox.SendLater(stored.Task);
 
@@ -75,15 +75,16 @@ public sealed class MqttOutboxTests
     public async Task AnAbandonedOutboxWritesNothingMoreAndEndsItsCloseAtOnce()
     {
         var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10);
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { });
         var stored = new TaskCompletionSource<MqttPacket>();
         outbox.SendLater(stored.Task);
         var written = outbox.CloseWithAsync(null);
 
-        outbox.Abandon();
+        var stopped = outbox.AbandonAsync();
         await written.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.IsFalse(stopped.IsCompleted, "the loop still waits for the held outcome");
         stored.SetResult(new MqttPubAckPacket { PacketIdentifier = 1 });
-        await Task.Delay(100);
+        await stopped.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.IsFalse(pipe.Reader.TryRead(out _), "the PUBACK of a connection that is over is not written");
     }

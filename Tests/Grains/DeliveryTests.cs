@@ -33,6 +33,30 @@ public sealed class DeliveryTests
     }
 
     [TestMethod]
+    public async Task ALiveMessageForAConnectionNotBoundYetWaitsForItsBind()
+    {
+        var (a, b) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));
+        var id = await Chat.NewDirectAsync(_grains, a, b);
+        var gw = TestGateway.Create(_grains);
+        await gw.ConnectAsync(_grains, a, "laptop"); // a's messages now come to this gateway
+        await Conv(id).SendAsync(b, "phone", "m1", "1");
+        await Conv(id).SendAsync(b, "phone", "m2", "2");
+
+        // As after an MQTT CONNECT: the gateway knows a's phone before its device grain has bound it, and a live message
+        // for a arrives in between (through the laptop's route).
+        await gw.ConnectAsync(_grains, a, "phone", beforeBind: async () =>
+        {
+            await Conv(id).SendAsync(b, "phone", "m3", "3");
+            await Eventually.TrueAsync(() => gw.Messages(a, "laptop").Count == 3, "the live message reached the gateway");
+            await Task.Delay(300);
+            Assert.IsEmpty(gw.Messages(a, "phone"), "nothing is read for a connection before its bind");
+        });
+
+        await Eventually.TrueAsync(() => gw.Messages(a, "phone").Count == 3, "the bound phone gets all three");
+        CollectionAssert.AreEqual(new long[] { 1, 2, 3 }, gw.Messages(a, "phone").Select(m => m.Seq).ToArray());
+    }
+
+    [TestMethod]
     public async Task GroupMessagesArriveInSeqOrderOnEveryDevice()
     {
         var (a, b, c) = (await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains), await Chat.NewUserAsync(_grains));

@@ -70,20 +70,24 @@ public sealed class TestGateway : IGatewayObserver
         return Task.CompletedTask;
     }
 
-    /// <summary>Connects a device through this gateway as an MQTT CONNECT would: binds it, then reads what it missed.</summary>
-    public async Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null)
+    /// <summary>Connects a device through this gateway as an MQTT CONNECT would: binds it, then reads what it missed.
+    /// <paramref name="beforeBind"/> runs once the gateway knows the connection and before its device grain does.</summary>
+    public async Task ConnectAsync(IGrainFactory grains, string user, string device, string? connectionId = null, Func<Task>? beforeBind = null)
     {
-        var (grain, delivery) = Attach(grains, user, device, connectionId);
+        var (grain, delivery) = Attach(grains, user, device, connectionId, awaitsBind: true);
         var id = _connections[Ids.DeviceKey(user, device)].Id;
+        if (beforeBind is not null)
+            await beforeBind();
         await delivery.ConnectAsync(room => grain.ConnectAsync(Reference, id, room));
     }
 
     /// <summary>A connection whose news has not reached the grains yet (its device grain is not told): it reads what it
     /// missed and takes whatever reaches this gateway for its user.</summary>
     public Task AttachWithoutTellingAsync(IGrainFactory grains, string user, string device) =>
-        Attach(grains, user, device, null).Delivery.CatchUpAllAsync();
+        Attach(grains, user, device, null, awaitsBind: false).Delivery.CatchUpAllAsync();
 
-    private (IDeviceGrain Grain, ConnectionDelivery Delivery) Attach(IGrainFactory grains, string user, string device, string? connectionId)
+    private (IDeviceGrain Grain, ConnectionDelivery Delivery) Attach(IGrainFactory grains, string user, string device, string? connectionId,
+        bool awaitsBind)
     {
         var key = Ids.DeviceKey(user, device);
         var grain = grains.GetGrain<IDeviceGrain>(key);
@@ -91,7 +95,7 @@ public sealed class TestGateway : IGatewayObserver
         {
             _messages.GetOrAdd(key, _ => new()).Enqueue(m);
             return true;
-        }, NullLogger.Instance);
+        }, NullLogger.Instance, awaitsBind);
         _connections[key] = new Connection(user, connectionId ?? Guid.NewGuid().ToString("N"), delivery);
         return (grain, delivery);
     }

@@ -17,7 +17,7 @@ namespace ImOrleans.Gateway.Mqtt;
 /// that a connection holds only what a chat device needs (no broker session, no subscription tree, no retained
 /// messages).</summary>
 public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttSessionEvents events, PublishRouter router,
-    SubscriptionGuard subscriptions, DeviceConnections connections, MqttSessions sessions, IOptions<GatewayOptions> options,
+    SubscriptionGuard subscriptions, MqttSessions sessions, IOptions<GatewayOptions> options,
     ILogger<MqttConnectionHandler> log)
 {
     private readonly GatewayOptions _options = options.Value;
@@ -75,12 +75,11 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
 
         var session = new MqttSession(connection, connect.ClientId, version, connect.KeepAlivePeriod, transport,
             _options.MaxInFlightPerDevice * 2 + 100);
-        // MQTT's takeover: a device connected here again ends its older connection (another gateway's is ended by the
-        // device grain when this one binds).
-        if (connections.Find(connect.ClientId)?.Session is { } older)
-            _ = older.DisconnectAsync(MqttDisconnectReasonCode.SessionTakenOver);
-        sessions.Add(session);
+        // Queued before the session can be found (by a drain, say): whatever it is told later comes after its CONNACK.
         session.Outbox.Send(ConnAck(version, MqttConnectReasonCode.Success, null));
+        sessions.Add(session);
+        // Binding it also ends an older connection of the same device here (MQTT's takeover; on another gateway the
+        // device grain ends it).
         await events.ConnectedAsync(session);
         return session;
     }
@@ -188,7 +187,8 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
     private async Task EndAsync(MqttSession session)
     {
         sessions.Remove(session);
-        session.Outbox.Abandon();
+        // Bounded: the loop may be waiting for a held PUBACK's outcome, and writes nothing after it anyway.
+        await Task.WhenAny(session.Outbox.AbandonAsync(), Task.Delay(LingeringClose.Linger));
         try
         {
             await events.DisconnectedAsync(session);

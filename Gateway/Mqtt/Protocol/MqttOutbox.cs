@@ -9,7 +9,8 @@ namespace ImOrleans.Gateway.Mqtt;
 /// client's packets. An answer may wait for its outcome (the PUBACK of a message being stored): it keeps its place, and
 /// what was queued after it goes out after it, as MQTT requires of PUBACKs. One loop writes, only while there is
 /// something to write, and flushes once the queue is empty; an idle connection costs no task and no timer.</summary>
-public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit)
+/// <param name="broken">Called when writing failed: the connection is of no use any more.</param>
+public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit, Action broken)
 {
     private readonly Queue<Outgoing> _queue = new();
 
@@ -20,6 +21,13 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     private bool _closed;
     private bool _abandoned; // the connection is over: nothing may touch its output any more
     private TaskCompletionSource? _lastWritten;
+    private TaskCompletionSource? _stopped; // made by AbandonAsync while the loop runs; ended when it stops
+
+    // Answers beyond this many queued mean a client that sends but does not read: it is cut off, not buffered for.
+    private int MaxQueued => 2 * limit;
+
+    // Written but not flushed beyond this, the loop flushes before it writes more.
+    private const int FlushThreshold = 64 * 1024;
 
     /// <summary>What became of a QoS 1 publish the client acknowledged: the message it carried, if it was one.</summary>
     public readonly record struct Sent(string? Conversation, long Seq, long StoredMs);
@@ -95,26 +103,44 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     }
 
     /// <summary>The connection is over: nothing more is queued or written, and a write waiting on a client that does not
-    /// read gives up. Once this returns, the output may be completed.</summary>
-    public void Abandon()
+    /// read gives up. Once the task ends the writing loop has stopped, and the output may be completed. (It may be waiting
+    /// for a held PUBACK's outcome; it writes nothing after this call either way.)</summary>
+    public Task AbandonAsync()
     {
+        Task stopped;
         lock (_queue)
         {
             _closed = _abandoned = true;
             _queue.Clear();
             _lastWritten?.TrySetResult();
+            stopped = _running ? (_stopped ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task : Task.CompletedTask;
         }
         output.CancelPendingFlush();
+        return stopped;
     }
 
     private void Queue(Outgoing item)
     {
+        bool overflow;
         lock (_queue)
         {
-            if (_closed || !Enqueue(item))
+            if (_closed)
                 return;
+            overflow = _queue.Count >= MaxQueued;
+            if (overflow)
+            {
+                _closed = true;
+                _queue.Clear();
+            }
+            else if (!Enqueue(item))
+            {
+                return;
+            }
         }
-        _ = RunAsync();
+        if (overflow)
+            broken();
+        else
+            _ = RunAsync();
     }
 
     // Queues the item; true when the caller must start the writing loop (outside the lock).
@@ -157,6 +183,7 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                         if (_queue.Count > 0)
                             continue;
                         _running = false;
+                        _stopped?.TrySetResult();
                         if (_closed)
                             _lastWritten?.TrySetResult();
                         return;
@@ -175,17 +202,22 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                         break;
                     MqttPacketCodec.Write(output, packet, version);
                 }
+                if (output.CanGetUnflushedBytes && output.UnflushedBytes > FlushThreshold && !await FlushAsync())
+                    break;
             }
         }
         catch (Exception)
         {
-            // The connection is gone (its output completed or aborted): its read loop ends it.
+            // The connection is gone (its output completed or aborted), or a packet could not be encoded: a connection
+            // that cannot be written to must not look alive.
+            broken();
         }
         lock (_queue)
         {
             _closed = true;
             _queue.Clear();
             _running = false;
+            _stopped?.TrySetResult();
             _lastWritten?.TrySetResult();
         }
     }
@@ -193,6 +225,11 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     // False once the connection cannot take more: its reader is done, or the connection was abandoned.
     private async ValueTask<bool> FlushAsync()
     {
+        lock (_queue)
+        {
+            if (_abandoned)
+                return false;
+        }
         var result = await output.FlushAsync();
         return !result.IsCompleted && !result.IsCanceled;
     }

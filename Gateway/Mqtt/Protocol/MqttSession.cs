@@ -21,7 +21,7 @@ public sealed class MqttSession
         _connection = connection;
         (ClientId, Version, KeepAliveSeconds, Transport) = (clientId, version, keepAliveSeconds, transport);
         Remote = connection.RemoteEndPoint?.ToString();
-        Outbox = new MqttOutbox(connection.Transport.Output, version, outboxLimit);
+        Outbox = new MqttOutbox(connection.Transport.Output, version, outboxLimit, () => Abort("could not write to the connection"));
         LastHeard = Environment.TickCount64;
     }
 
