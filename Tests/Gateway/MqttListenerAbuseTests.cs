@@ -90,6 +90,35 @@ public sealed class MqttListenerAbuseTests
     }
 
     [TestMethod]
+    public async Task ALoggedInClientThatSendsButNeverReadsIsCutOff()
+    {
+        var user = await HttpAccounts.RegisterAsync(_server, "abuse");
+        await using var connection = await RawConnection.OpenAsync(_server, MqttTransport.Tcp);
+        await connection.SendAsync(MqttFrames.Connect($"{user}/raw", user, Chat.Password));
+        Assert.AreEqual((byte)0x20, (await connection.ReceiveAsync(TimeSpan.FromSeconds(10)))?[0], "CONNACK");
+
+        // PINGREQs, never reading a PINGRESP: once the socket buffers are full the answers can only queue up on the
+        // server, and it must cut the connection rather than keep them. Bounded: 64 MB at most.
+        var pings = Enumerable.Repeat(MqttFrames.PingRequest, 32 * 1024).SelectMany(p => p).ToArray();
+        var cut = false;
+        for (var sent = 0; sent < 64 << 20 && !cut; sent += pings.Length)
+        {
+            try
+            {
+                await connection.SendAsync(pings).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or TimeoutException)
+            {
+                cut = e is System.Net.Sockets.SocketException;
+                break;
+            }
+        }
+        Assert.IsTrue(cut || await connection.ClosedByServerWithinAsync(TimeSpan.FromSeconds(5)),
+            "a client that only sends is cut off once its answers pile up");
+        await AssertMessageExchangeWorksAsync();
+    }
+
+    [TestMethod]
     [DataRow(MqttTransport.Tcp)]
     [DataRow(MqttTransport.WebSocket)]
     public async Task AConnectionThatSendsNoConnectIsClosedAfterTheDeadline(MqttTransport transport)
