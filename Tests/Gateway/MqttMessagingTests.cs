@@ -10,6 +10,25 @@ namespace ImOrleans.Tests.Gateway;
 public sealed class MqttMessagingTests
 {
     [TestMethod]
+    public async Task AClientsReceiveMaximumBoundsWhatItHasUnacknowledged()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        var silo = await GatewayFixture.SiloAsync();
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        await using var bobPhone = await MqttTestClient.ConnectAsync(silo.MqttPort, bob, "phone", Chat.Password, receiveMaximum: 3);
+        bobPhone.Acknowledge = false;
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        for (var i = 1; i <= 5; i++)
+            Assert.IsTrue((await alicePhone.SendAsync(conv, $"rm{i}", $"{i}")).IsSuccess);
+
+        // Bob acknowledges nothing: the event that the conversation was opened and the first two messages fill his three.
+        int Unacknowledged() => bobPhone.Received("e").Count + bobPhone.Received("m").Count;
+        await Eventually.TrueAsync(() => Unacknowledged() >= 3, "bob gets as many as he takes at once");
+        await Task.Delay(1000);
+        Assert.AreEqual(3, Unacknowledged(), "no more than his Receive Maximum until he acknowledges one");
+    }
+
+    [TestMethod]
     public async Task DirectMessageReachesThePeerAndTheSendersOtherDeviceButNotTheSender()
     {
         var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());

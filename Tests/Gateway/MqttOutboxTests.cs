@@ -55,6 +55,24 @@ public sealed class MqttOutboxTests
     }
 
     [TestMethod]
+    public async Task NoMorePublishesAreUnacknowledgedThanTheClientsReceiveMaximum()
+    {
+        var pipe = new Pipe();
+        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { }, receiveMaximum: 2);
+        var publishes = Enumerable.Range(0, 3).Select(_ => NewPublish(MqttQualityOfServiceLevel.AtLeastOnce)).ToList();
+        foreach (var p in publishes)
+            Assert.IsTrue(outbox.TryPublish(p, default));
+        outbox.Send(MqttPingRespPacket.Instance);
+
+        CollectionAssert.AreEqual(new[] { (byte)(Publish | 0x02), (byte)(Publish | 0x02) }, await PacketTypesAsync(pipe.Reader, 2));
+        await Task.Delay(100);
+        Assert.IsFalse(pipe.Reader.TryRead(out _), "the third waits for an acknowledgement, and what was queued after it too");
+
+        outbox.Acknowledged(publishes[0].PacketIdentifier);
+        CollectionAssert.AreEqual(new[] { (byte)(Publish | 0x02), PingResp }, await PacketTypesAsync(pipe.Reader, 2));
+    }
+
+    [TestMethod]
     public async Task TheLastPacketGoesOutAfterEverythingQueuedAndNothingAfterIt()
     {
         var pipe = new Pipe();

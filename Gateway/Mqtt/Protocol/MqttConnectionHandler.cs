@@ -74,7 +74,7 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
         }
 
         var session = new MqttSession(connection, connect.ClientId, version, connect.KeepAlivePeriod, transport,
-            _options.MaxInFlightPerDevice * 2 + 100);
+            _options.MaxInFlightPerDevice * 2 + 100, version == MqttProtocolVersion.V500 ? connect.ReceiveMaximum : (ushort)0);
         // Queued before the session can be found (by a drain, say): whatever it is told later comes after its CONNACK.
         session.Outbox.Send(ConnAck(version, MqttConnectReasonCode.Success, null));
         sessions.Add(session);

@@ -9,13 +9,19 @@ namespace ImOrleans.Gateway.Mqtt;
 /// client's packets. An answer may wait for its outcome (the PUBACK of a message being stored): it keeps its place, and
 /// what was queued after it goes out after it, as MQTT requires of PUBACKs. One loop writes, only while there is
 /// something to write, and flushes once the queue is empty; an idle connection costs no task and no timer.</summary>
+/// <param name="receiveMaximum">How many of our QoS 1 publishes the client takes unacknowledged at once (its MQTT 5
+/// Receive Maximum): the writer waits for an acknowledgement before it writes one more, and what is queued behind
+/// waits with it.</param>
 /// <param name="broken">Called when writing failed: the connection is of no use any more.</param>
-public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit, Action broken)
+public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit, Action broken, int receiveMaximum = ushort.MaxValue)
 {
     private readonly Queue<Outgoing> _queue = new();
 
-    // Our QoS 1 publishes that the client has not acknowledged yet, by packet identifier; made by the first one.
-    private Dictionary<ushort, Sent>? _unacknowledged;
+    // Our QoS 1 publishes that the client has not acknowledged yet, by packet identifier, and whether each was written;
+    // made by the first one.
+    private Dictionary<ushort, (Sent Sent, bool Written)>? _unacknowledged;
+    private int _written; // of those, how many were written
+    private TaskCompletionSource? _room; // the writer waits on it while the client has receiveMaximum of them
     private ushort _lastId;
     private bool _running;
     private bool _closed;
@@ -52,7 +58,7 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
             {
                 _unacknowledged ??= [];
                 publish.PacketIdentifier = NextId();
-                _unacknowledged[publish.PacketIdentifier] = sent;
+                _unacknowledged[publish.PacketIdentifier] = (sent, false);
             }
             if (!Enqueue(new Outgoing(publish, null)))
                 return true;
@@ -72,7 +78,17 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     public Sent? Acknowledged(ushort packetId)
     {
         lock (_queue)
-            return _unacknowledged is { } map && map.Remove(packetId, out var sent) ? sent : null;
+        {
+            if (_unacknowledged is not { } map || !map.Remove(packetId, out var entry))
+                return null;
+            if (entry.Written)
+            {
+                _written--;
+                _room?.TrySetResult();
+                _room = null;
+            }
+            return entry.Sent;
+        }
     }
 
     /// <summary>Queues <paramref name="last"/> (or nothing) after everything queued so far and takes nothing more; the task
@@ -113,6 +129,7 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
             _closed = _abandoned = true;
             _queue.Clear();
             _lastWritten?.TrySetResult();
+            _room?.TrySetResult();
             stopped = _running ? (_stopped ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task : Task.CompletedTask;
         }
         output.CancelPendingFlush();
@@ -196,10 +213,17 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                         break;
                     packet = await item.Pending;
                 }
+                if (!await RoomForAsync(packet))
+                    break;
                 lock (_queue)
                 {
                     if (_abandoned)
                         break;
+                    if (packet is MqttPublishPacket { PacketIdentifier: var id and > 0 } && _unacknowledged!.TryGetValue(id, out var entry))
+                    {
+                        _unacknowledged[id] = entry with { Written = true };
+                        _written++;
+                    }
                     MqttPacketCodec.Write(output, packet, version);
                 }
                 if (output.CanGetUnflushedBytes && output.UnflushedBytes > FlushThreshold && !await FlushAsync())
@@ -219,6 +243,28 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
             _running = false;
             _stopped?.TrySetResult();
             _lastWritten?.TrySetResult();
+        }
+    }
+
+    // Waits until the client may take one more unacknowledged publish, if packet is one; false once abandoned.
+    private async ValueTask<bool> RoomForAsync(MqttPacket packet)
+    {
+        if (packet is not MqttPublishPacket { QualityOfServiceLevel: not MqttQualityOfServiceLevel.AtMostOnce })
+            return true;
+        while (true)
+        {
+            Task room;
+            lock (_queue)
+            {
+                if (_abandoned)
+                    return false;
+                if (_written < receiveMaximum)
+                    return true;
+                room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            if (!await FlushAsync())
+                return false;
+            await room;
         }
     }
 

@@ -15,13 +15,15 @@ public sealed class MqttSession
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ending;
 
+    /// <param name="receiveMaximum">The client's MQTT 5 Receive Maximum; 0 (not given, or MQTT 3.1.1): 65 535.</param>
     internal MqttSession(ConnectionContext connection, string clientId, MqttProtocolVersion version, ushort keepAliveSeconds,
-        string transport, int outboxLimit)
+        string transport, int outboxLimit, ushort receiveMaximum)
     {
         _connection = connection;
         (ClientId, Version, KeepAliveSeconds, Transport) = (clientId, version, keepAliveSeconds, transport);
         Remote = connection.RemoteEndPoint?.ToString();
-        Outbox = new MqttOutbox(connection.Transport.Output, version, outboxLimit, () => Abort("could not write to the connection"));
+        Outbox = new MqttOutbox(connection.Transport.Output, version, outboxLimit, () => Abort("could not write to the connection"),
+            receiveMaximum == 0 ? ushort.MaxValue : receiveMaximum);
         LastHeard = Environment.TickCount64;
     }
 
