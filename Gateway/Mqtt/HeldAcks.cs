@@ -16,9 +16,6 @@ public sealed class HeldAcks
 
     private readonly SemaphoreSlim _room = new(MaxHeld);
 
-    /// <summary>Messages under way now.</summary>
-    public int Held => MaxHeld - _room.CurrentCount;
-
     /// <summary>Waits until fewer than <see cref="MaxHeld"/> messages are under way.</summary>
     public Task WaitForRoomAsync(CancellationToken ct) => _room.WaitAsync(ct);
 

@@ -17,8 +17,7 @@ public sealed class MqttOutboxTests
     [TestMethod]
     public async Task APacketQueuedAfterAHeldPubAckWaitsForIt()
     {
-        var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { });
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10);
         var stored = new TaskCompletionSource<MqttPacket>();
 
         outbox.SendLater(stored.Task);
@@ -34,8 +33,7 @@ public sealed class MqttOutboxTests
     [TestMethod]
     public async Task PublishesBeyondTheLimitAreRefusedUntilOneIsAcknowledged()
     {
-        var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V311, limit: 3, broken: () => { });
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V311, limit: 3);
         var ids = new List<ushort>();
         for (var i = 0; i < 3; i++)
         {
@@ -57,8 +55,7 @@ public sealed class MqttOutboxTests
     [TestMethod]
     public async Task NoMorePublishesAreUnacknowledgedThanTheClientsReceiveMaximum()
     {
-        var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { }, receiveMaximum: 2);
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10, receiveMaximum: 2);
         var publishes = Enumerable.Range(0, 3).Select(_ => NewPublish(MqttQualityOfServiceLevel.AtLeastOnce)).ToList();
         foreach (var p in publishes)
             Assert.IsTrue(outbox.TryPublish(p, default));
@@ -75,8 +72,7 @@ public sealed class MqttOutboxTests
     [TestMethod]
     public async Task TheLastPacketGoesOutAfterEverythingQueuedAndNothingAfterIt()
     {
-        var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { });
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10);
         var stored = new TaskCompletionSource<MqttPacket>();
         outbox.SendLater(stored.Task);
 
@@ -92,8 +88,7 @@ public sealed class MqttOutboxTests
     [TestMethod]
     public async Task AnAbandonedOutboxWritesNothingMoreAndEndsItsCloseAtOnce()
     {
-        var pipe = new Pipe();
-        var outbox = new MqttOutbox(pipe.Writer, MqttProtocolVersion.V500, limit: 10, broken: () => { });
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10);
         var stored = new TaskCompletionSource<MqttPacket>();
         outbox.SendLater(stored.Task);
         var written = outbox.CloseWithAsync(null);
@@ -121,6 +116,12 @@ public sealed class MqttOutboxTests
         failing.SetException(new InvalidOperationException("injected by the test"));
         await Assert.ThrowsAsync<InvalidOperationException>(() => reply);
         await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    private static (Pipe Pipe, MqttOutbox Outbox) NewOutbox(MqttProtocolVersion version, int limit, int receiveMaximum = ushort.MaxValue)
+    {
+        var pipe = new Pipe();
+        return (pipe, new MqttOutbox(pipe.Writer, version, limit, broken: () => { }, receiveMaximum));
     }
 
     private static MqttPublishPacket NewPublish(MqttQualityOfServiceLevel qos) =>

@@ -148,27 +148,17 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
     private async Task PublishAsync(MqttSession session, DeviceConnection? connection, MqttPublishPacket publish)
     {
         var reply = await router.HandleAsync(connection, publish, session.Reading);
-        switch (publish.QualityOfServiceLevel)
-        {
-            case MqttQualityOfServiceLevel.AtLeastOnce:
-                session.Outbox.SendLater(PubAckAsync(publish.PacketIdentifier, reply));
-                break;
-            case MqttQualityOfServiceLevel.ExactlyOnce:
-                session.Outbox.SendLater(PubRecAsync(publish.PacketIdentifier, reply));
-                break;
-        }
+        if (publish.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce)
+            session.Outbox.SendLater(AnswerAsync(publish, reply));
     }
 
-    private static async Task<MqttPacket> PubAckAsync(ushort packetId, Task<AckReply> pending)
+    /// <summary>A QoS 1 publish's PUBACK, or a QoS 2 publish's PUBREC, once its outcome is known (the codes are the same).</summary>
+    private static async Task<MqttPacket> AnswerAsync(MqttPublishPacket publish, Task<AckReply> pending)
     {
         var reply = await ReplyAsync(pending);
-        return new MqttPubAckPacket { PacketIdentifier = packetId, ReasonCode = reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
-    }
-
-    private static async Task<MqttPacket> PubRecAsync(ushort packetId, Task<AckReply> pending)
-    {
-        var reply = await ReplyAsync(pending);
-        return new MqttPubRecPacket { PacketIdentifier = packetId, ReasonCode = (MqttPubRecReasonCode)reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
+        return publish.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce
+            ? new MqttPubRecPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = (MqttPubRecReasonCode)reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties }
+            : new MqttPubAckPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
     }
 
     private static async Task<AckReply> ReplyAsync(Task<AckReply> pending)

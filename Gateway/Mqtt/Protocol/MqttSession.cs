@@ -21,7 +21,6 @@ public sealed class MqttSession
     {
         _connection = connection;
         (ClientId, Version, KeepAliveSeconds, Transport) = (clientId, version, keepAliveSeconds, transport);
-        Remote = connection.RemoteEndPoint?.ToString();
         Outbox = new MqttOutbox(connection.Transport.Output, version, outboxLimit, () => Abort("could not write to the connection"),
             receiveMaximum == 0 ? ushort.MaxValue : receiveMaximum);
         LastHeard = Environment.TickCount64;
@@ -31,7 +30,6 @@ public sealed class MqttSession
     public MqttProtocolVersion Version { get; }
     public bool IsMqtt5 => Version == MqttProtocolVersion.V500;
     public string Transport { get; }
-    public string? Remote { get; }
 
     /// <summary>The keep-alive the client asked for; 0: none.</summary>
     public ushort KeepAliveSeconds { get; }
@@ -48,13 +46,13 @@ public sealed class MqttSession
     public bool SaidGoodbye { get; internal set; }
 
     /// <summary>How it ended, as metrics tag it: <c>Clean</c> (the client said goodbye), <c>Takeover</c>, or <c>NotClean</c>.</summary>
-    public string EndKind => SaidGoodbye ? "Clean" : EndedBecause == MqttDisconnectReasonCode.SessionTakenOver ? "Takeover" : "NotClean";
+    public string EndKind => SaidGoodbye ? "Clean" : _endedBecause == MqttDisconnectReasonCode.SessionTakenOver ? "Takeover" : "NotClean";
 
     /// <summary>Cancelled once the server ends the connection: its read loop and the publishes it waits on stop.</summary>
     public CancellationToken Reading => _reading.Token;
 
-    /// <summary>Why the server ended it, if it did.</summary>
-    public MqttDisconnectReasonCode? EndedBecause { get; private set; }
+    // Why the server ended it, if it did.
+    private MqttDisconnectReasonCode? _endedBecause;
 
     /// <summary>Ends once the connection is closed and its device is told.</summary>
     public Task Ended => _ended.Task;
@@ -98,7 +96,7 @@ public sealed class MqttSession
     {
         if (Interlocked.Exchange(ref _ending, 1) != 0)
             return Ended;
-        EndedBecause = reason;
+        _endedBecause = reason;
         var goodbye = IsMqtt5
             ? new MqttDisconnectPacket { ReasonCode = reason, ReasonString = reasonString, ServerReference = serverReference }
             : null;

@@ -7,11 +7,6 @@ public sealed class MqttSessions(ILogger<MqttSessions> log) : BackgroundService
 {
     private readonly HashSet<MqttSession> _all = [];
 
-    public int Count
-    {
-        get { lock (_all) return _all.Count; }
-    }
-
     public MqttSession[] Snapshot()
     {
         lock (_all)
