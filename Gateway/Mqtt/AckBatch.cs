@@ -5,7 +5,8 @@ namespace ImOrleans.Gateway.Mqtt;
 /// delay, not one per PUBACK; a gateway crash loses at most that much of its acks (those messages come again).</summary>
 public sealed class AckBatch
 {
-    private Dictionary<string, long> _highest = [];
+    // Made by the first ack of each batch: an idle connection holds none.
+    private Dictionary<string, long>? _highest;
     private bool _pending;
 
     /// <summary>Adds an ack; true when none was pending, and the caller must schedule a hand-over.</summary>
@@ -13,6 +14,7 @@ public sealed class AckBatch
     {
         lock (this)
         {
+            _highest ??= [];
             if (seq > _highest.GetValueOrDefault(conversation))
                 _highest[conversation] = seq;
             if (_pending)
@@ -27,13 +29,10 @@ public sealed class AckBatch
     {
         lock (this)
         {
-            if (_highest.Count == 0)
-            {
-                _pending = false;
-                return null;
-            }
             var taken = _highest;
-            _highest = [];
+            _highest = null;
+            if (taken is null)
+                _pending = false;
             return taken;
         }
     }

@@ -8,16 +8,23 @@ namespace ImOrleans.Gateway.Mqtt;
 /// <summary>One authenticated MQTT connection of one device on this gateway.</summary>
 public sealed class DeviceConnection
 {
-    public DeviceConnection(string user, string device, string connectionId, ReplenishingRateLimiter limiter, MqttSession session,
+    private readonly TokenBucketRateLimiterOptions _rate;
+    private readonly Func<DeviceConnection, MessageRecord, bool> _publish;
+    private TokenBucketRateLimiter? _limiter;
+
+    /// <param name="rate">Its publish rate limit, shared by all connections (a limiter copies it).</param>
+    /// <param name="publish">Hands one of its messages to its client; shared by all connections.</param>
+    public DeviceConnection(string user, string device, string connectionId, TokenBucketRateLimiterOptions rate, MqttSession session,
         IDeviceGrain grain, int window, Func<DeviceConnection, MessageRecord, bool> publish, ILogger log)
     {
-        (User, Device, ConnectionId, Limiter, Session) = (user, device, connectionId, limiter, session);
-        (ClientId, MessagesTopic) = (Ids.DeviceKey(user, device), Topics.Messages(user));
-        Delivery = new ConnectionDelivery(user, device, grain, window, m => publish(this, m), log, awaitsBind: true);
+        (User, Device, ConnectionId, Session, _rate, _publish) = (user, device, connectionId, session, rate, publish);
+        (ClientId, MessagesTopic) = (session.ClientId, Topics.Messages(user));
+        Delivery = new ConnectionDelivery(user, device, grain, window, Publish, log, awaitsBind: true);
     }
 
     public string User { get; }
     public string Device { get; }
+    /// <summary><c>{user}/{device}</c>, its MQTT client id.</summary>
     public string ClientId { get; }
 
     /// <summary>The topic its messages are published on; made once, as every delivery and every ack names it.</summary>
@@ -25,7 +32,15 @@ public sealed class DeviceConnection
 
     /// <summary>Fresh per connection, so that a late disconnect of a replaced connection is recognised.</summary>
     public string ConnectionId { get; }
-    public ReplenishingRateLimiter Limiter { get; }
+
+    /// <summary>Its publish rate limit; made by its first publish (an idle connection has none). Only its read loop,
+    /// which handles one packet at a time, asks for it.</summary>
+    public ReplenishingRateLimiter Limiter => _limiter ??= new TokenBucketRateLimiter(_rate);
+
+    /// <summary>Once it has ended.</summary>
+    public void DisposeLimiter() => _limiter?.Dispose();
+
+    private bool Publish(MessageRecord message) => _publish(this, message);
 
     /// <summary>The MQTT session it speaks through.</summary>
     public MqttSession Session { get; }

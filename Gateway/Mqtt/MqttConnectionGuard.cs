@@ -64,7 +64,8 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
     private sealed class PendingConnect
     {
         private readonly MqttConnectionGuard _guard;
-        private readonly CancellationTokenSource _deadline;
+        // Dropped once the CONNECT is in: with its callback it would otherwise live as long as the connection.
+        private CancellationTokenSource? _deadline;
         private int _done;
 
         public PendingConnect(MqttConnectionGuard guard, ConnectionContext connection, TimeSpan timeout)
@@ -83,7 +84,8 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
         {
             if (Interlocked.Exchange(ref _done, 1) != 0)
                 return;
-            _deadline.Dispose();
+            _deadline!.Dispose();
+            _deadline = null;
             Interlocked.Decrement(ref _guard._pending);
         }
     }

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using ImOrleans.Gateway.Delivery;
 using ImOrleans.Gateway.Hosting;
+using ImOrleans.Models;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 
@@ -10,22 +11,24 @@ namespace ImOrleans.Gateway.Mqtt;
 public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections connections, IdempotentCalls idempotent,
     IOptions<GatewayOptions> options, ILogger<MqttSessionEvents> log, ILogger<ConnectionDelivery> deliveryLog)
 {
+    // Made once: a rate limiter copies its options, and a method group would make a delegate per connection.
+    private readonly TokenBucketRateLimiterOptions _rate = new()
+    {
+        TokenLimit = options.Value.RateBurst,
+        TokensPerPeriod = options.Value.RatePerSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = 0,
+        // Refilled by the publish that asks (PublishRouter), not by a timer: a timer per connection fired 15 000
+        // times a second for 15 000 idle connections, a third of a core doing nothing.
+        AutoReplenishment = false,
+    };
+    private readonly Func<DeviceConnection, MessageRecord, bool> _publish = connections.Publish;
+
     public async Task ConnectedAsync(MqttSession session)
     {
         var slash = session.ClientId.IndexOf('/');
-        var o = options.Value;
-        var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = o.RateBurst,
-            TokensPerPeriod = o.RatePerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            // Refilled by the publish that asks (PublishRouter), not by a timer: a timer per connection fired 15 000
-            // times a second for 15 000 idle connections, a third of a core doing nothing.
-            AutoReplenishment = false,
-        });
-        var connection = new DeviceConnection(session.ClientId[..slash], session.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"), limiter,
-            session, grains.Ref<IDeviceGrain>(session.ClientId), o.DeliveryWindow, connections.Publish, deliveryLog);
+        var connection = new DeviceConnection(session.ClientId[..slash], session.ClientId[(slash + 1)..], Guid.NewGuid().ToString("N"),
+            _rate, session, grains.Ref<IDeviceGrain>(session.ClientId), options.Value.DeliveryWindow, _publish, deliveryLog);
         session.Connection = connection;
         GatewayMetrics.Connects.Add(1, connection.MetricTags);
         GatewayMetrics.Connections.Add(1, connection.MetricTags);
@@ -57,7 +60,7 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
         if (session.Connection is not { } connection)
             return;
         connections.Remove(connection.ClientId, connection.ConnectionId);
-        connection.Limiter.Dispose();
+        connection.DisposeLimiter();
         GatewayMetrics.Connections.Add(-1, connection.MetricTags);
         // Clean (the client sent DISCONNECT), NotClean (the connection broke or the server closed it), Takeover.
         GatewayMetrics.Disconnects.Add(1, GatewayMetrics.Tag("type", session.EndKind));

@@ -38,7 +38,15 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
             session = await AcceptAsync(connection, transport, first);
             if (session is null)
                 return;
-            await ReadAsync(session, reader);
+            // One packet at a time: the next waits unread (and its sender with it) until this one is handled.
+            while (await reader.ReadAsync(session.Reading) is { } received)
+            {
+                session.Heard(handling: true);
+                var goOn = await HandleAsync(session, MqttPacketCodec.Decode(received, session.Version));
+                session.Heard(handling: false);
+                if (!goOn)
+                    return;
+            }
         }
         catch (Exception ex) when (ex is InvalidDataException or MqttProtocolViolationException)
         {
@@ -94,18 +102,6 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
         WildcardSubscriptionAvailable = true,
         MaximumQoS = MqttQualityOfServiceLevel.ExactlyOnce,
     };
-
-    private async Task ReadAsync(MqttSession session, MqttPacketReader reader)
-    {
-        while (await reader.ReadAsync(session.Reading) is { } received)
-        {
-            session.Heard(handling: true);
-            var goOn = await HandleAsync(session, MqttPacketCodec.Decode(received, session.Version));
-            session.Heard(handling: false);
-            if (!goOn)
-                return;
-        }
-    }
 
     /// <summary>Handles one packet from the client; false when the connection is to end.</summary>
     private async Task<bool> HandleAsync(MqttSession session, MqttPacket packet)
