@@ -39,6 +39,9 @@ public static class GatewayMetrics
     public static readonly Counter<long> Acks =
         Meter.CreateCounter<long>("imorleans.acks", description: "Deliveries acknowledged by devices (PUBACK)");
 
+    public static readonly Counter<long> TooLarge =
+        Meter.CreateCounter<long>("imorleans.packets.too_large", description: "Packets not sent because they were larger than the client's MQTT 5 Maximum Packet Size");
+
     public static readonly Histogram<double> DeliveryLatency =
         Meter.CreateHistogram<double>("imorleans.delivery.latency", unit: "ms",
             description: "From the message's server time (when it was ordered and stored) to the receiving device's PUBACK");

@@ -29,6 +29,32 @@ public sealed class MqttMessagingTests
     }
 
     [TestMethod]
+    public async Task AMessageLargerThanTheClientsMaximumPacketSizeIsSkippedAsIfDelivered()
+    {
+        var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());
+        var silo = await GatewayFixture.SiloAsync();
+        await using var alicePhone = await GatewayFixture.ConnectAsync(alice, "phone");
+        var conv = await GatewayFixture.CreateConversationAsync(alicePhone, "direct", bob);
+        await using (var bobWatch = await MqttTestClient.ConnectAsync(silo.MqttPort, bob, "watch", Chat.Password, maximumPacketSize: 1024))
+        {
+            Assert.IsTrue((await alicePhone.SendAsync(conv, "small-1", "hi")).IsSuccess);
+            Assert.IsTrue((await alicePhone.SendAsync(conv, "large", new string('x', 2000))).IsSuccess);
+
+            await bobWatch.WaitForAsync("m", m => (string?)m["id"] == "small-1", "the watch gets what fits");
+            await Task.Delay(TimeSpan.FromSeconds(2)); // the large one has long been stored and handed to the connection
+            Assert.IsFalse(bobWatch.Received("m").Any(m => (string?)m["id"] == "large"), "a packet larger than the client takes is not sent");
+            Assert.IsTrue(bobWatch.IsConnected);
+        }
+
+        // MQTT's rule: the server carries on as if it had been delivered, so it does not come back on every reconnect.
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the acks reach the device grain
+        await using var again = await GatewayFixture.ConnectAsync(bob, "watch");
+        Assert.IsTrue((await alicePhone.SendAsync(conv, "small-2", "still there?")).IsSuccess);
+        await again.WaitForAsync("m", m => (string?)m["id"] == "small-2", "the watch is caught up past it");
+        CollectionAssert.AreEqual(new[] { "small-2" }, again.Received("m").Select(m => (string?)m["id"]).ToArray());
+    }
+
+    [TestMethod]
     public async Task DirectMessageReachesThePeerAndTheSendersOtherDeviceButNotTheSender()
     {
         var (alice, bob) = (await GatewayFixture.RegisterAsync(), await GatewayFixture.RegisterAsync());

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using ImOrleans.Gateway.Mqtt;
+using ImOrleans.Tests.Infrastructure;
 using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
@@ -118,14 +119,47 @@ public sealed class MqttOutboxTests
         await waiting.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
-    private static (Pipe Pipe, MqttOutbox Outbox) NewOutbox(MqttProtocolVersion version, int limit, int receiveMaximum = ushort.MaxValue)
+    [TestMethod]
+    public async Task APublishTooLargeForTheClientIsNotWrittenAndCompletesAfterThoseBeforeIt()
     {
-        var pipe = new Pipe();
-        return (pipe, new MqttOutbox(pipe.Writer, version, limit, broken: () => { }, receiveMaximum));
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10, maximumPacketSize: 200);
+        var skipped = new System.Collections.Concurrent.ConcurrentQueue<MqttOutbox.Sent>();
+        outbox.Skipped = skipped.Enqueue;
+        var first = NewPublish(MqttQualityOfServiceLevel.AtLeastOnce);
+        Assert.IsTrue(outbox.TryPublish(first, new MqttOutbox.Sent("c1", 1, 0)));
+        Assert.IsTrue(outbox.TryPublish(NewPublish(MqttQualityOfServiceLevel.AtLeastOnce, 300), new MqttOutbox.Sent("c1", 2, 0)));
+        var third = NewPublish(MqttQualityOfServiceLevel.AtLeastOnce);
+        Assert.IsTrue(outbox.TryPublish(third, new MqttOutbox.Sent("c1", 3, 0)));
+        outbox.Send(MqttPingRespPacket.Instance);
+
+        CollectionAssert.AreEqual(new[] { (byte)(Publish | 0x02), (byte)(Publish | 0x02), PingResp }, await PacketTypesAsync(pipe.Reader, 3),
+            "the large publish is not written; what follows it is");
+        await Task.Delay(100);
+        Assert.IsEmpty(skipped, "not complete while a publish written before it is unacknowledged: a cursor moved past it could skip that one");
+
+        outbox.Acknowledged(first.PacketIdentifier);
+        CollectionAssert.AreEqual(new[] { new MqttOutbox.Sent("c1", 2, 0) }, skipped.ToArray(), "complete once those before it are");
+
+        // With nothing unacknowledged before it, it is complete at once.
+        outbox.Acknowledged(third.PacketIdentifier);
+        Assert.IsTrue(outbox.TryPublish(NewPublish(MqttQualityOfServiceLevel.AtLeastOnce, 300), new MqttOutbox.Sent("c2", 9, 0)));
+        await Eventually.TrueAsync(() => skipped.Count == 2, "the second large publish completes");
+        Assert.AreEqual(new MqttOutbox.Sent("c2", 9, 0), skipped.Last());
     }
 
-    private static MqttPublishPacket NewPublish(MqttQualityOfServiceLevel qos) =>
-        new() { Topic = "u/alice/m", PayloadSegment = "{}"u8.ToArray(), QualityOfServiceLevel = qos };
+    private static (Pipe Pipe, MqttOutbox Outbox) NewOutbox(MqttProtocolVersion version, int limit, int receiveMaximum = ushort.MaxValue,
+        uint maximumPacketSize = uint.MaxValue)
+    {
+        var pipe = new Pipe();
+        return (pipe, new MqttOutbox(pipe.Writer, version, limit, broken: () => { }, receiveMaximum, maximumPacketSize));
+    }
+
+    private static MqttPublishPacket NewPublish(MqttQualityOfServiceLevel qos, int payloadBytes = 2) => new()
+    {
+        Topic = "u/alice/m",
+        PayloadSegment = Enumerable.Repeat((byte)'x', payloadBytes).ToArray(),
+        QualityOfServiceLevel = qos,
+    };
 
     /// <summary>The first byte of each of the next <paramref name="count"/> packets written.</summary>
     private static async Task<byte[]> PacketTypesAsync(PipeReader reader, int count)

@@ -48,7 +48,7 @@ public sealed class MqttTestClient : IAsyncDisposable
 
     public static async Task<MqttTestClient> ConnectAsync(int port, string user, string device, string password,
         MqttProtocolVersion version = MqttProtocolVersion.V500, string? webSocketUri = null, string? clientId = null, bool subscribe = true,
-        bool tls = false, bool cleanSession = true, ushort receiveMaximum = 0)
+        bool tls = false, bool cleanSession = true, ushort receiveMaximum = 0, uint maximumPacketSize = 0)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var t = new MqttTestClient(client, user, device);
@@ -59,7 +59,8 @@ public sealed class MqttTestClient : IAsyncDisposable
             .WithTimeout(TimeSpan.FromSeconds(30))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
             .WithCleanSession(cleanSession)
-            .WithReceiveMaximum(receiveMaximum);
+            .WithReceiveMaximum(receiveMaximum)
+            .WithMaximumPacketSize(maximumPacketSize);
         options = webSocketUri is null
             ? options.WithTcpServer("127.0.0.1", port)
             : options.WithWebSocketServer(o => o.WithUri(webSocketUri));

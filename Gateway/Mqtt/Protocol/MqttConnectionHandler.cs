@@ -75,14 +75,22 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
         if (verdict.Code != MqttConnectReasonCode.Success)
         {
             var output = connection.Transport.Output;
-            MqttPacketCodec.Write(output, ConnAck(version, verdict.Code, verdict.Reason), version);
+            // MQTT 5: the reason string goes only if the client's Maximum Packet Size leaves room for it.
+            var max = connect.MaximumPacketSize == 0 ? uint.MaxValue : connect.MaximumPacketSize;
+            if (!MqttPacketCodec.TryWrite(output, ConnAck(version, verdict.Code, verdict.Reason), version, max))
+                MqttPacketCodec.TryWrite(output, ConnAck(version, verdict.Code, null), version);
             using var linger = new CancellationTokenSource(LingeringClose.Linger);
             await output.FlushAsync(linger.Token);
             return null;
         }
 
+        var v5 = version == MqttProtocolVersion.V500;
         var session = new MqttSession(connection, connect.ClientId, version, connect.KeepAlivePeriod, transport,
-            _options.MaxInFlightPerDevice * 2 + 100, version == MqttProtocolVersion.V500 ? connect.ReceiveMaximum : (ushort)0);
+            _options.MaxInFlightPerDevice * 2 + 100, v5 ? connect.ReceiveMaximum : (ushort)0, v5 ? connect.MaximumPacketSize : 0);
+        // A message too large for the client is skipped as if it had acknowledged it: its cursor moves past it, rather
+        // than the message coming back (and being skipped again) on every reconnect.
+        if (v5 && connect.MaximumPacketSize > 0)
+            session.Outbox.Skipped = sent => events.Acknowledged(session.Connection, sent);
         // Queued before the session can be found (by a drain, say): whatever it is told later comes after its CONNACK.
         session.Outbox.Send(ConnAck(version, MqttConnectReasonCode.Success, null));
         sessions.Add(session);

@@ -13,7 +13,10 @@ namespace ImOrleans.Gateway.Mqtt;
 /// Receive Maximum): the writer waits for an acknowledgement before it writes one more, and what is queued behind
 /// waits with it.</param>
 /// <param name="broken">Called when writing failed: the connection is of no use any more.</param>
-public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit, Action broken, int receiveMaximum = ushort.MaxValue)
+/// <param name="maximumPacketSize">The largest packet the client takes (its MQTT 5 Maximum Packet Size). A larger one is
+/// not written: MQTT's rule is to discard it and carry on as if it had been sent (see <see cref="Skipped"/>).</param>
+public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit, Action broken, int receiveMaximum = ushort.MaxValue,
+    uint maximumPacketSize = uint.MaxValue)
 {
     private readonly Queue<Outgoing> _queue = new();
 
@@ -21,6 +24,11 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     // made by the first one.
     private Dictionary<ushort, (Sent Sent, bool Written)>? _unacknowledged;
     private int _written; // of those, how many were written
+    private ushort _lastWrittenId; // the one written last
+
+    // Publishes discarded as too large for the client, by the written publish they count as acknowledged after: the
+    // client acknowledges in order, so a cursor moved past them earlier could skip a message it never acknowledged.
+    private Dictionary<ushort, List<Sent>>? _skippedAfter;
     private TaskCompletionSource? _room; // the writer waits on it while the client has receiveMaximum of them
     private ushort _lastId;
     private bool _running;
@@ -39,6 +47,10 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     public readonly record struct Sent(string? Conversation, long Seq, long StoredMs);
 
     private readonly record struct Outgoing(MqttPacket? Packet, Task<MqttPacket>? Pending);
+
+    /// <summary>Told of each QoS 1 publish discarded as larger than the client's Maximum Packet Size, once the client
+    /// has acknowledged every publish written before it: as far as this connection goes, that publish is complete.</summary>
+    public Action<Sent>? Skipped { get; set; }
 
     /// <summary>The connection is ending: nothing more is taken.</summary>
     public bool IsClosed
@@ -77,6 +89,8 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     /// <summary>The client acknowledged our publish <paramref name="packetId"/>: what it carried, or null if unknown.</summary>
     public Sent? Acknowledged(ushort packetId)
     {
+        List<Sent>? skipped = null;
+        Sent sent;
         lock (_queue)
         {
             if (_unacknowledged is not { } map || !map.Remove(packetId, out var entry))
@@ -87,8 +101,12 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                 _room?.TrySetResult();
                 _room = null;
             }
-            return entry.Sent;
+            _skippedAfter?.Remove(packetId, out skipped);
+            sent = entry.Sent;
         }
+        foreach (var s in skipped ?? [])
+            Skipped?.Invoke(s);
+        return sent;
     }
 
     /// <summary>Queues <paramref name="last"/> (or nothing) after everything queued so far and takes nothing more; the task
@@ -170,6 +188,38 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
         return true;
     }
 
+    // Writes the packet, or discards it when it is larger than the client takes. Returns a discarded publish that is
+    // complete at once (nothing written before it awaits its acknowledgement). Called under the lock.
+    private Sent? Write(MqttPacket packet)
+    {
+        var id = packet is MqttPublishPacket { PacketIdentifier: > 0 } publish ? publish.PacketIdentifier : (ushort)0;
+        if (MqttPacketCodec.TryWrite(output, packet, version, maximumPacketSize))
+        {
+            if (id > 0 && _unacknowledged!.TryGetValue(id, out var entry))
+            {
+                _unacknowledged[id] = entry with { Written = true };
+                _written++;
+                _lastWrittenId = id;
+            }
+            return null;
+        }
+        GatewayMetrics.TooLarge.Add(1);
+        if (id == 0 || !_unacknowledged!.Remove(id, out var skipped))
+            return null;
+        if (_written == 0)
+            return skipped.Sent;
+        SkippedAfter(_lastWrittenId).Add(skipped.Sent);
+        return null;
+    }
+
+    private List<Sent> SkippedAfter(ushort packetId)
+    {
+        _skippedAfter ??= [];
+        if (!_skippedAfter.TryGetValue(packetId, out var skipped))
+            _skippedAfter[packetId] = skipped = [];
+        return skipped;
+    }
+
     private ushort NextId()
     {
         do
@@ -215,17 +265,16 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                 }
                 if (!await RoomForAsync(packet))
                     break;
+                Sent? skipped;
                 lock (_queue)
                 {
                     if (_abandoned)
                         break;
-                    if (packet is MqttPublishPacket { PacketIdentifier: var id and > 0 } && _unacknowledged!.TryGetValue(id, out var entry))
-                    {
-                        _unacknowledged[id] = entry with { Written = true };
-                        _written++;
-                    }
-                    MqttPacketCodec.Write(output, packet, version);
+                    skipped = Write(packet);
                 }
+                if (skipped is { } done && Skipped is { } skip)
+                    // Not inline: this may run on a thread that holds the lock of what queued the publish.
+                    ThreadPool.QueueUserWorkItem(_ => skip(done));
                 if (output.CanGetUnflushedBytes && output.UnflushedBytes > FlushThreshold && !await FlushAsync())
                     break;
             }

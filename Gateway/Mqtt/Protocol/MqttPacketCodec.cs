@@ -47,13 +47,17 @@ internal static class MqttPacketCodec
         }
     }
 
-    /// <summary>Writes <paramref name="packet"/> to <paramref name="output"/> (not flushed).</summary>
-    public static void Write(IBufferWriter<byte> output, MqttPacket packet, MqttProtocolVersion version)
+    /// <summary>Writes <paramref name="packet"/> to <paramref name="output"/> (not flushed), unless it is larger than
+    /// <paramref name="maxBytes"/>: then nothing is written, and the answer is false.</summary>
+    public static bool TryWrite(IBufferWriter<byte> output, MqttPacket packet, MqttProtocolVersion version, uint maxBytes = uint.MaxValue)
     {
         var encoded = Formatter(version).Encode(packet);
+        if ((uint)encoded.Length > maxBytes)
+            return false;
         output.Write(encoded.Packet);
         foreach (var segment in encoded.Payload)
             output.Write(segment.Span);
+        return true;
     }
 
     private static IMqttPacketFormatter Formatter(MqttProtocolVersion version) => version switch

@@ -16,13 +16,14 @@ public sealed class MqttSession
     private int _ending;
 
     /// <param name="receiveMaximum">The client's MQTT 5 Receive Maximum; 0 (not given, or MQTT 3.1.1): 65 535.</param>
+    /// <param name="maximumPacketSize">The client's MQTT 5 Maximum Packet Size; 0 (not given, or MQTT 3.1.1): no limit.</param>
     internal MqttSession(ConnectionContext connection, string clientId, MqttProtocolVersion version, ushort keepAliveSeconds,
-        string transport, int outboxLimit, ushort receiveMaximum)
+        string transport, int outboxLimit, ushort receiveMaximum, uint maximumPacketSize)
     {
         _connection = connection;
         (ClientId, Version, KeepAliveSeconds, Transport) = (clientId, version, keepAliveSeconds, transport);
         Outbox = new MqttOutbox(connection.Transport.Output, version, outboxLimit, () => Abort("could not write to the connection"),
-            receiveMaximum == 0 ? ushort.MaxValue : receiveMaximum);
+            receiveMaximum == 0 ? ushort.MaxValue : receiveMaximum, maximumPacketSize == 0 ? uint.MaxValue : maximumPacketSize);
         LastHeard = Environment.TickCount64;
     }
 
