@@ -16,6 +16,10 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>The connection went away; ignored if a newer connection took over.</summary>
     [Alias("Disconnect")] Task DisconnectAsync(string connectionId);
 
+    /// <summary>Takes the device offline if its connection's lease has run out (its gateway stopped renewing it);
+    /// nothing otherwise. Asked by the silo's lease sweep.</summary>
+    [Alias("EndLeaseIfStale")] Task EndLeaseIfStaleAsync();
+
     /// <summary>The gateway still holds this connection (sent periodically). Says whether the gateway should
     /// connect it again (the grain was reactivated) or close it (a newer connection took over).</summary>
     [Alias("Touch")] Task<LeaseStatus> TouchAsync(string connectionId);

@@ -12,6 +12,7 @@ namespace ImOrleans.Grains.Devices;
 public sealed class DeviceGrain(
     [PersistentState("device", GrainStorage.Name)] IPersistentState<DeviceState> state,
     IMessageStore store,
+    DeviceLeases leases,
     IOptions<ChatLimits> limits,
     ILogger<DeviceGrain> log) : Grain, IDeviceGrain
 {
@@ -31,7 +32,6 @@ public sealed class DeviceGrain(
     private IGatewayObserver? _gateway;
     private string? _connectionId;
     private DateTime _lastTouch;
-    private IGrainTimer? _leaseTimer;
     private DeferredWrite? _cursorWrite;
     private (string User, string Device)? _parts;
 
@@ -262,8 +262,11 @@ public sealed class DeviceGrain(
         }
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct) =>
-        _cursorWrite?.FlushAsync(ct) ?? Task.CompletedTask;
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        leases.Forget(this.GetGrainId());
+        return _cursorWrite?.FlushAsync(ct) ?? Task.CompletedTask;
+    }
 
     private Task<long?> JoinPointAsync(string conversation) =>
         GrainFactory.Ref<IConversationGrain>(conversation).GetJoinPointAsync(Parts.User);
@@ -283,39 +286,29 @@ public sealed class DeviceGrain(
     {
         _gateway = null;
         _connectionId = null;
-        _leaseTimer?.Dispose();
-        _leaseTimer = null;
+        leases.Forget(this.GetGrainId());
         await GrainFactory.Ref<IUserGrain>(Parts.User).SetDeviceOnlineAsync(Parts.Device, null);
     }
 
     private TimeSpan Lease => limits.Value.ConnectionLease;
 
-    /// <summary>The connection was bound or renewed: its lease runs from now. The timer that ends it is pushed back
-    /// rather than ticking, so a renewed connection's timer never fires: a check every minute cost every connected
-    /// device's grain a turn a minute (15 000 turns and 3 MB of garbage a minute at 15 000 idle connections).</summary>
+    /// <summary>The connection was bound or renewed: its lease runs from now. The silo's sweep
+    /// (<see cref="DeviceLeases"/>) asks once it has run out, rather than a timer per connected device.</summary>
     private void RenewLease()
     {
         _lastTouch = DateTime.UtcNow;
-        // A tick already queued still runs after this; it finds the lease renewed and arms the timer again.
-        if (_leaseTimer is not null)
-            _leaseTimer.Change(Lease, Timeout.InfiniteTimeSpan);
-        else
-            _leaseTimer = this.RegisterGrainTimer(LeaseEndedAsync, Lease, Timeout.InfiniteTimeSpan);
+        leases.EndsAfter(this.GetGrainId(), Lease);
     }
 
-    private async Task LeaseEndedAsync(CancellationToken ct)
+    public async Task EndLeaseIfStaleAsync()
     {
-        // A one-shot timer is spent once it fired: disposed here (its tick's token is not used below), so that what
-        // comes next arms a fresh one.
-        _leaseTimer?.Dispose();
-        _leaseTimer = null;
         if (_gateway is null)
             return;
         var left = _lastTouch + Lease - DateTime.UtcNow;
         if (left > TimeSpan.Zero)
         {
-            // Renewed while this tick was queued.
-            _leaseTimer = this.RegisterGrainTimer(LeaseEndedAsync, left, Timeout.InfiniteTimeSpan);
+            // Renewed after the sweep took it, or the two clocks differ by a hair: ask again when it is over.
+            leases.EndsAfter(this.GetGrainId(), left);
             return;
         }
         log.LogInformation("Connection of {Device} was not renewed; taking the device offline", Key);

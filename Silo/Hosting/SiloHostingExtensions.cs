@@ -1,6 +1,7 @@
 using System.Net;
 using ImOrleans.Gateway.Attachments;
 using ImOrleans.Grains;
+using ImOrleans.Grains.Devices;
 using ImOrleans.Grains.Push;
 using ImOrleans.Grains.Storage;
 using ImOrleans.Silo.Storage;
@@ -81,6 +82,8 @@ public static class SiloHostingExtensions
             UseSqliteGrainStorage(silo.Services, GrainStorage.Name, SqliteConnectionString(storage));
         }
         silo.Services.AddMessageStore(storage);
+        silo.Services.AddSingleton<DeviceLeases>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeases>());
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(storage));
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StorageInitializer>();
         silo.Services.AddOptions<ChatLimits>().BindConfiguration(ChatLimits.Section)
