@@ -12,9 +12,26 @@ internal static class LingeringClose
     /// <summary>How long the last bytes may take to leave, and the client to close its end, before the connection is cut.</summary>
     public static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
 
+    /// <summary>Ends the connection: what was written last goes out, what the client still sends is read and dropped
+    /// meanwhile, and a client that takes neither within <see cref="Linger"/> is cut.</summary>
+    public static async Task CloseAsync(ConnectionContext connection)
+    {
+        CutIfStillOpenLater(connection);
+        try
+        {
+            await connection.Transport.Output.CompleteAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
+        {
+            // cut meanwhile
+        }
+        await DrainAsync(connection.Transport.Input);
+        await connection.Transport.Input.CompleteAsync();
+    }
+
     /// <summary>Cuts <paramref name="connection"/> if it is still open <see cref="Linger"/> from now: a client that takes
     /// neither the last bytes nor its leave must not keep the connection, and its buffers, alive.</summary>
-    public static void CutIfStillOpenLater(ConnectionContext connection)
+    private static void CutIfStillOpenLater(ConnectionContext connection)
     {
         CancellationToken closed;
         try
@@ -41,7 +58,7 @@ internal static class LingeringClose
         closed.Register(() => timer.Dispose());
     }
 
-    public static async Task DrainAsync(PipeReader input)
+    private static async Task DrainAsync(PipeReader input)
     {
         using var linger = new CancellationTokenSource(Linger);
         try

@@ -19,13 +19,14 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
 
     public ConnectionDelegate For(string transport) => connection => GuardAsync(connection, transport);
 
-    private async Task GuardAsync(ConnectionContext connection, string transport)
+    // Not async: a connection that got past the guard runs in the handler alone, with no frame of this waiting on it.
+    private Task GuardAsync(ConnectionContext connection, string transport)
     {
         if (drain.IsDraining)
         {
             GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "draining"));
             connection.Abort(new ConnectionAbortedException("the gateway is shutting down"));
-            return;
+            return Task.CompletedTask;
         }
         if (Interlocked.Increment(ref _pending) > _options.MaxPendingConnections)
         {
@@ -33,30 +34,12 @@ public sealed class MqttConnectionGuard(IOptions<GatewayOptions> options, MqttDr
             GatewayMetrics.Refusals.Add(1, GatewayMetrics.Tag("reason", "pending_cap"));
             _log.LogDebug("Refused {Remote}: {Pending} connections are already waiting for their CONNECT", connection.RemoteEndPoint, Pending);
             connection.Abort(new ConnectionAbortedException("too many connections without CONNECT"));
-            return;
+            return Task.CompletedTask;
         }
 
+        // The handler says when the CONNECT is in (or the connection ended without one), and closes the connection.
         var waiting = new PendingConnect(this, connection, _options.ConnectTimeout);
-        try
-        {
-            await handler.RunAsync(connection, transport, waiting.Arrived);
-        }
-        finally
-        {
-            waiting.Arrived();
-            // What was written last goes out before the close; what the client still sends is read and dropped meanwhile.
-            LingeringClose.CutIfStillOpenLater(connection);
-            try
-            {
-                await connection.Transport.Output.CompleteAsync();
-            }
-            catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
-            {
-                // cut meanwhile
-            }
-            await LingeringClose.DrainAsync(connection.Transport.Input);
-            await connection.Transport.Input.CompleteAsync();
-        }
+        return handler.RunAsync(connection, transport, waiting.Arrived);
     }
 
     /// <summary>One connection's wait for its CONNECT: aborted when the deadline passes first, counted off the

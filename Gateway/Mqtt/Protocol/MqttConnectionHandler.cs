@@ -22,25 +22,37 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
 {
     private readonly GatewayOptions _options = options.Value;
 
-    /// <summary>Runs the connection; <paramref name="connectArrived"/> is called once its first packet is in.</summary>
+    /// <summary>Runs the connection until either side ends it, then closes it (<see cref="LingeringClose"/>).
+    /// <paramref name="connectArrived"/> is called once its first packet is in, or at the end if none came.</summary>
     public async Task RunAsync(ConnectionContext connection, string transport, Action connectArrived)
     {
         // Over WebSocket, what is written goes out as binary messages (text is the connection framework's default).
         if (connection.Features.Get<ITransferFormatFeature>() is { } format)
             format.ActiveFormat = TransferFormat.Binary;
-        var reader = new MqttPacketReader(connection.Transport.Input, _options.MaxPacketBytes);
+        var input = connection.Transport.Input;
+        var reader = new MqttPacketReader(input, _options.MaxPacketBytes);
         MqttSession? session = null;
         try
         {
-            if (await reader.ReadAsync() is not { } first)
-                return;
-            connectArrived();
-            session = await AcceptAsync(connection, transport, first);
-            if (session is null)
-                return;
-            // One packet at a time: the next waits unread (and its sender with it) until this one is handled.
-            while (await reader.ReadAsync(session.Reading) is { } received)
+            // One packet at a time: the next waits unread (and its sender with it) until this one is handled. The first
+            // is the CONNECT.
+            while (true)
             {
+                var result = await input.ReadAsync(session?.Reading ?? default);
+                if (reader.Take(result) is not { } received)
+                {
+                    if (result.IsCompleted || result.IsCanceled)
+                        return;
+                    continue;
+                }
+                if (session is null)
+                {
+                    connectArrived();
+                    session = await AcceptAsync(connection, transport, received);
+                    if (session is null)
+                        return;
+                    continue;
+                }
                 session.Heard(handling: true);
                 var goOn = await HandleAsync(session, MqttPacketCodec.Decode(received, session.Version));
                 session.Heard(handling: false);
@@ -61,8 +73,10 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
         }
         finally
         {
+            connectArrived();
             if (session is not null)
                 await EndAsync(session);
+            await LingeringClose.CloseAsync(connection);
         }
     }
 

@@ -8,36 +8,34 @@ namespace ImOrleans.Gateway.Mqtt;
 /// of it is buffered: the first packet must be a CONNECT, a remaining length must be a valid varint, and no packet may
 /// announce more than the configured maximum (a 256 MB announcement is refused at once, not waited for). A peer that
 /// leaves mid-packet ends the connection; the partial packet is dropped.</summary>
+/// <remarks>It does not read by itself: the caller awaits the input's <see cref="PipeReader.ReadAsync"/> and hands each
+/// result to <see cref="Take"/>. An idle connection then waits in one suspended method, not in two.</remarks>
 internal sealed class MqttPacketReader(PipeReader input, int maxPacketBytes)
 {
     private const int ConnectType = 1;
     private bool _connectSeen;
 
-    /// <summary>The next whole packet, or null once the peer is gone or the read was cancelled
-    /// (<see cref="PipeReader.CancelPendingRead"/>). Throws <see cref="InvalidDataException"/> on a malformed header.</summary>
-    public async ValueTask<ReceivedMqttPacket?> ReadAsync(CancellationToken cancellationToken = default)
+    /// <summary>The next whole packet in <paramref name="result"/>, the input advanced past it; or null: nothing to take
+    /// (more must arrive, or the result says the input ended or the read was cancelled). Either way the input is
+    /// advanced, as each read requires before the next. Throws <see cref="InvalidDataException"/> on a malformed header.</summary>
+    public ReceivedMqttPacket? Take(in ReadResult result)
     {
-        while (true)
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
         {
-            var result = await input.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            if (result.IsCanceled)
-            {
-                input.AdvanceTo(buffer.Start);
-                return null;
-            }
-            if (TryTake(ref buffer, out var packet))
-            {
-                input.AdvanceTo(buffer.Start);
-                return packet;
-            }
-            if (result.IsCompleted)
-            {
-                input.AdvanceTo(buffer.End);
-                return null;
-            }
-            input.AdvanceTo(buffer.Start, buffer.End);
+            input.AdvanceTo(buffer.Start);
+            return null;
         }
+        if (TryTake(ref buffer, out var packet))
+        {
+            input.AdvanceTo(buffer.Start);
+            return packet;
+        }
+        if (result.IsCompleted)
+            input.AdvanceTo(buffer.End); // the peer left mid-packet: the part is dropped
+        else
+            input.AdvanceTo(buffer.Start, buffer.End);
+        return null;
     }
 
     private bool TryTake(ref ReadOnlySequence<byte> buffer, out ReceivedMqttPacket packet)
