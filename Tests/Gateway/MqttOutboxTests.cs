@@ -147,6 +147,24 @@ public sealed class MqttOutboxTests
         Assert.AreEqual(new MqttOutbox.Sent("c2", 9, 0), skipped.Last());
     }
 
+    [TestMethod]
+    public async Task AnAnswerTooLargeForTheClientGoesWithoutItsReasonString()
+    {
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10, maximumPacketSize: 64);
+        outbox.Send(new MqttPubAckPacket
+        {
+            PacketIdentifier = 3,
+            ReasonCode = MqttPubAckReasonCode.QuotaExceeded,
+            ReasonString = new string('r', 100),
+        });
+
+        var read = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        var bytes = read.Buffer.ToArray();
+        Assert.AreEqual(PubAck, bytes[0], "the PUBACK itself is not dropped: the client waits for it");
+        Assert.IsLessThanOrEqualTo(64, bytes.Length);
+        Assert.AreEqual((byte)MqttPubAckReasonCode.QuotaExceeded, bytes[4], "its reason code stays");
+    }
+
     private static (Pipe Pipe, MqttOutbox Outbox) NewOutbox(MqttProtocolVersion version, int limit, int receiveMaximum = ushort.MaxValue,
         uint maximumPacketSize = uint.MaxValue)
     {

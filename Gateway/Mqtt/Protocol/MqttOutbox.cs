@@ -13,8 +13,9 @@ namespace ImOrleans.Gateway.Mqtt;
 /// Receive Maximum): the writer waits for an acknowledgement before it writes one more, and what is queued behind
 /// waits with it.</param>
 /// <param name="broken">Called when writing failed: the connection is of no use any more.</param>
-/// <param name="maximumPacketSize">The largest packet the client takes (its MQTT 5 Maximum Packet Size). A larger one is
-/// not written: MQTT's rule is to discard it and carry on as if it had been sent (see <see cref="Skipped"/>).</param>
+/// <param name="maximumPacketSize">The largest packet the client takes (its MQTT 5 Maximum Packet Size). An answer too
+/// large goes without its reason string and user properties; a publish too large is not written at all (MQTT's rule is
+/// to discard it and carry on as if it had been sent; see <see cref="Skipped"/>).</param>
 public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, int limit, Action broken, int receiveMaximum = ushort.MaxValue,
     uint maximumPacketSize = uint.MaxValue)
 {
@@ -193,7 +194,8 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
     private Sent? Write(MqttPacket packet)
     {
         var id = packet is MqttPublishPacket { PacketIdentifier: > 0 } publish ? publish.PacketIdentifier : (ushort)0;
-        if (MqttPacketCodec.TryWrite(output, packet, version, maximumPacketSize))
+        if (MqttPacketCodec.TryWrite(output, packet, version, maximumPacketSize)
+            || (MqttPacketCodec.Bare(packet) is { } bare && MqttPacketCodec.TryWrite(output, bare, version, maximumPacketSize)))
         {
             if (id > 0 && _unacknowledged!.TryGetValue(id, out var entry))
             {

@@ -60,6 +60,19 @@ internal static class MqttPacketCodec
         return true;
     }
 
+    /// <summary>The packet without its reason string and user properties, for a client whose Maximum Packet Size has
+    /// no room for them (MQTT 5 leaves those out rather than the packet); null for a packet that has none to drop.</summary>
+    public static MqttPacket? Bare(MqttPacket packet) => packet switch
+    {
+        MqttPubAckPacket a => new MqttPubAckPacket { PacketIdentifier = a.PacketIdentifier, ReasonCode = a.ReasonCode },
+        MqttPubRecPacket r => new MqttPubRecPacket { PacketIdentifier = r.PacketIdentifier, ReasonCode = r.ReasonCode },
+        MqttPubCompPacket c => new MqttPubCompPacket { PacketIdentifier = c.PacketIdentifier, ReasonCode = c.ReasonCode },
+        MqttSubAckPacket s => new MqttSubAckPacket { PacketIdentifier = s.PacketIdentifier, ReasonCodes = s.ReasonCodes },
+        MqttUnsubAckPacket u => new MqttUnsubAckPacket { PacketIdentifier = u.PacketIdentifier, ReasonCodes = u.ReasonCodes },
+        MqttDisconnectPacket d => new MqttDisconnectPacket { ReasonCode = d.ReasonCode },
+        _ => null,
+    };
+
     private static IMqttPacketFormatter Formatter(MqttProtocolVersion version) => version switch
     {
         MqttProtocolVersion.V500 => _v500 ??= new MqttV5PacketFormatter(NewBuffer()),
