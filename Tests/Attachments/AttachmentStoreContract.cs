@@ -1,4 +1,5 @@
 using ImOrleans.Gateway.Attachments;
+using ImOrleans.Tests.Infrastructure;
 
 namespace ImOrleans.Tests.Attachments;
 
@@ -90,7 +91,7 @@ public sealed class DiskAttachmentStoreTests : AttachmentStoreContract
     [ClassInitialize]
     public static async Task Init(TestContext _)
     {
-        _store = new DiskAttachmentStore(Path.Combine(Path.GetTempPath(), $"imorleans-att-{Guid.NewGuid():N}"));
+        _store = new DiskAttachmentStore(TempDirectory.Create("att"));
         await _store.InitializeAsync();
     }
 }

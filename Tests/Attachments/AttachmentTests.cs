@@ -20,7 +20,7 @@ public sealed class AttachmentTests
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        var data = Path.Combine(Path.GetTempPath(), $"imorleans-att-{Guid.NewGuid():N}");
+        var data = TempDirectory.Create("att");
         Directory.CreateDirectory(data);
         _server = await SiloProcess.StartAsync(data, $"--Attachments:MaxBytes={MaxBytes}",
             "--Attachments:AllowedTypes:0=image/*", "--Attachments:AllowedTypes:1=text/plain",

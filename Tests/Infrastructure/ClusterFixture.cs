@@ -34,7 +34,7 @@ public static class ClusterFixture
         {
             if (_cluster is null)
             {
-                var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), $"imorleans-grains-{Guid.NewGuid():N}") };
+                var storage = new StorageOptions { DataDirectory = TempDirectory.Create("grains") };
                 var builder = new InProcessTestClusterBuilder(1);
                 builder.ConfigureSilo((_, silo) =>
                 {
@@ -83,5 +83,7 @@ public static class AssemblyHooks
     {
         await ClusterFixture.DisposeAsync();
         await GatewayFixture.DisposeAsync();
+        await PostgresServer.StopAsync();
+        TempDirectory.DeleteAll();
     }
 }

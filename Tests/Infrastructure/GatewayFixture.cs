@@ -30,8 +30,7 @@ public static class GatewayFixture
         {
             if (_silo is null)
             {
-                var data = Path.Combine(Path.GetTempPath(), $"imorleans-gw-{Guid.NewGuid():N}");
-                Directory.CreateDirectory(data);
+                var data = TempDirectory.Create("gw");
                 MqttTlsPort = FreePort.Next();
                 using var certificates = new TestCertificates();
                 _silo = await SiloProcess.StartAsync(data,

@@ -47,8 +47,7 @@ public static class PostgresServer
         if (bin is null)
             throw new InvalidOperationException("PostgreSQL is not installed: run `apt-get install -y postgresql`, or set IM_TEST_PG to a connection string");
 
-        var root = Path.Combine(Path.GetTempPath(), "imorleans-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(root);
+        var root = TempDirectory.Create("pg");
         var port = FreePort.Next();
         // initdb refuses to run as root; run the server as the postgres user when we are root.
         var asRoot = Environment.UserName == "root";
@@ -63,9 +62,20 @@ public static class PostgresServer
         // (each with its pools) open at the same time.
         await RunAsPostgresAsync(asRoot, Path.Combine(bin, "pg_ctl"),
             $"-D {root}/data -l {root}/server.log -w -t 30 -o \"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=on -c max_connections=300\" start");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-            RunAsPostgresAsync(asRoot, Path.Combine(bin, "pg_ctl"), $"-D {root}/data -m immediate -w stop").GetAwaiter().GetResult();
+        _stop = () => RunAsPostgresAsync(asRoot, Path.Combine(bin, "pg_ctl"), $"-D {root}/data -m immediate -w stop");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAsync().GetAwaiter().GetResult(); // if the cleanup did not run
         return $"Host=127.0.0.1;Port={port};Username=postgres;Password=orleans;Database=postgres";
+    }
+
+    // Stops the server this process started, if it started one.
+    private static Func<Task>? _stop;
+
+    /// <summary>Stops the server this process started (not IM_TEST_PG's); called once the tests are done, before their
+    /// data folders go.</summary>
+    public static async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stop, null) is { } stop)
+            await stop();
     }
 
     private static Task RunAsPostgresAsync(bool asRoot, string exe, string args) =>

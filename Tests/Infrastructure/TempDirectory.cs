@@ -1,12 +1,29 @@
 namespace ImOrleans.Tests.Infrastructure;
 
+/// <summary>The folders tests write to (data folders of servers, stores and attachments), all under one folder per test
+/// run, deleted when the run ends: a run makes hundreds of them, and a developer's /tmp should not keep them.
+/// Set <c>IMORLEANS_KEEP_TEST_DATA=1</c> to keep them for a look afterwards.</summary>
 public static class TempDirectory
 {
-    /// <summary>A new empty folder under the system temp folder, named for what it holds.</summary>
-    public static string Create(string purpose)
+    private static readonly Lazy<string> Root = new(() =>
+        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"imorleans-tests-{Guid.NewGuid():N}")).FullName);
+
+    /// <summary>A new empty folder in this run's folder, named for what it holds.</summary>
+    public static string Create(string purpose) =>
+        Directory.CreateDirectory(Path.Combine(Root.Value, $"{purpose}-{Guid.NewGuid():N}")).FullName;
+
+    /// <summary>Deletes this run's folder, unless asked to keep it. What cannot be deleted (a process still writing) stays.</summary>
+    public static void DeleteAll()
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"imorleans-{purpose}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
+        if (!Root.IsValueCreated || Environment.GetEnvironmentVariable("IMORLEANS_KEEP_TEST_DATA") == "1")
+            return;
+        try
+        {
+            Directory.Delete(Root.Value, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"Could not delete the test data in {Root.Value}: {ex.Message}");
+        }
     }
 }

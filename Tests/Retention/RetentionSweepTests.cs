@@ -3,6 +3,7 @@ using ImOrleans.Grains;
 using ImOrleans.Grains.Storage;
 using ImOrleans.Models;
 using ImOrleans.Silo.Hosting;
+using ImOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImOrleans.Tests.Retention;
@@ -24,7 +25,7 @@ public abstract class RetentionSweepContract
 
     private async Task<(RetentionRun Run, DiskAttachmentStore Files)> SweepAsync(int defaultDays, DiskAttachmentStore? files = null)
     {
-        files ??= new DiskAttachmentStore(Path.Combine(Path.GetTempPath(), $"imorleans-ret-{Guid.NewGuid():N}"));
+        files ??= new DiskAttachmentStore(TempDirectory.Create("ret"));
         await files.InitializeAsync();
         var limits = Microsoft.Extensions.Options.Options.Create(new ChatLimits { RetentionDays = defaultDays });
         var sweep = new RetentionSweep(Messages, files, limits, new FixedTime(Now), NullLogger<RetentionSweep>.Instance);
@@ -42,7 +43,7 @@ public abstract class RetentionSweepContract
     public async Task ARunDeletesMessagesOlderThanTheRetentionWithTheirAttachmentsAndKeepsNewerOnes()
     {
         var conv = "g-" + Guid.NewGuid().ToString("N");
-        var files = new DiskAttachmentStore(Path.Combine(Path.GetTempPath(), $"imorleans-ret-{Guid.NewGuid():N}"));
+        var files = new DiskAttachmentStore(TempDirectory.Create("ret"));
         await files.InitializeAsync();
         var old = await UploadAsync(files, conv);
         var fresh = await UploadAsync(files, conv);
@@ -106,7 +107,7 @@ public abstract class RetentionSweepContract
     public async Task AnAttachmentAnotherMessageStillNamesIsKept()
     {
         var conv = "g-" + Guid.NewGuid().ToString("N");
-        var files = new DiskAttachmentStore(Path.Combine(Path.GetTempPath(), $"imorleans-ret-{Guid.NewGuid():N}"));
+        var files = new DiskAttachmentStore(TempDirectory.Create("ret"));
         await files.InitializeAsync();
         var shared = await UploadAsync(files, conv);
         await Messages.AppendAsync(Msg(conv, 1, 10, "first", shared));
@@ -127,7 +128,7 @@ public sealed class SqliteRetentionSweepTests : RetentionSweepContract
     [ClassInitialize]
     public static async Task Init(TestContext _)
     {
-        _store = new SqliteMessageStore(Path.Combine(Path.GetTempPath(), $"imorleans-ret-{Guid.NewGuid():N}", "messages.db"), 64,
+        _store = new SqliteMessageStore(Path.Combine(TempDirectory.Create("ret"), "messages.db"), 64,
             NullLogger<SqliteMessageStore>.Instance);
         await _store.InitializeAsync();
     }

@@ -1,5 +1,6 @@
 using ImOrleans.Grains.Storage;
 using ImOrleans.Models;
+using ImOrleans.Tests.Infrastructure;
 
 namespace ImOrleans.Tests.Storage;
 
@@ -321,7 +322,7 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
     [ClassInitialize]
     public static async Task Init(TestContext _)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"imorleans-store-{Guid.NewGuid():N}", "messages.db");
+        var path = Path.Combine(TempDirectory.Create("store"), "messages.db");
         _store = new SqliteMessageStore(path, 256, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMessageStore>.Instance);
         await _store.InitializeAsync();
     }
@@ -348,7 +349,7 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
     [TestMethod]
     public async Task AFileOfTheFirstSchemaVersionIsMigratedAndItsMessagesStayReadable()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"imorleans-store-{Guid.NewGuid():N}", "messages.db");
+        var path = Path.Combine(TempDirectory.Create("store"), "messages.db");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
         {
@@ -381,7 +382,7 @@ public sealed class SqliteMessageStoreTests : MessageStoreContract
     [TestMethod]
     public async Task ADatabaseOfTheFirstSchemaIsMigratedAndItsMessagesCanBeSearched()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"imorleans-store-{Guid.NewGuid():N}", "messages.db");
+        var path = Path.Combine(TempDirectory.Create("store"), "messages.db");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using (var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
         {
