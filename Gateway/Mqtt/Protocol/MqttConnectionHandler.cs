@@ -173,23 +173,19 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
     /// <summary>A QoS 1 publish's PUBACK, or a QoS 2 publish's PUBREC, once its outcome is known (the codes are the same).</summary>
     private static async Task<MqttPacket> AnswerAsync(MqttPublishPacket publish, Task<AckReply> pending)
     {
-        var reply = await ReplyAsync(pending);
-        return publish.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce
-            ? new MqttPubRecPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = (MqttPubRecReasonCode)reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties }
-            : new MqttPubAckPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
-    }
-
-    private static async Task<AckReply> ReplyAsync(Task<AckReply> pending)
-    {
+        AckReply reply;
         try
         {
-            return await pending;
+            reply = await pending;
         }
         catch (Exception)
         {
             // Never lose the acknowledgement itself: a client waits for it before it reuses the packet identifier.
-            return new AckReply(MqttPubAckReasonCode.UnspecifiedError, "the service could not take this message; retry with the same id");
+            reply = new AckReply(MqttPubAckReasonCode.UnspecifiedError, "the service could not take this message; retry with the same id");
         }
+        return publish.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce
+            ? new MqttPubRecPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = (MqttPubRecReasonCode)reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties }
+            : new MqttPubAckPacket { PacketIdentifier = publish.PacketIdentifier, ReasonCode = reply.Code, ReasonString = reply.Reason, UserProperties = reply.Properties };
     }
 
     private async Task EndAsync(MqttSession session)

@@ -105,8 +105,9 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
             _skippedAfter?.Remove(packetId, out skipped);
             sent = entry.Sent;
         }
-        foreach (var s in skipped ?? [])
-            Skipped?.Invoke(s);
+        if (skipped is not null)
+            foreach (var s in skipped)
+                Skipped?.Invoke(s);
         return sent;
     }
 
@@ -187,6 +188,14 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
             return false;
         _running = true;
         return true;
+    }
+
+    // Tells of a skipped publish; not inline: the writer may run on a thread that holds the lock of what queued it. (A
+    // method of its own: a lambda in the loop would make the loop allocate its closure for every packet.)
+    private void Complete(Sent skipped)
+    {
+        if (Skipped is { } skip)
+            ThreadPool.QueueUserWorkItem(static state => state.Skip(state.Sent), (Skip: skip, Sent: skipped), preferLocal: false);
     }
 
     // Writes the packet, or discards it when it is larger than the client takes. Returns a discarded publish that is
@@ -274,9 +283,8 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                         break;
                     skipped = Write(packet);
                 }
-                if (skipped is { } done && Skipped is { } skip)
-                    // Not inline: this may run on a thread that holds the lock of what queued the publish.
-                    ThreadPool.QueueUserWorkItem(_ => skip(done));
+                if (skipped is { } done)
+                    Complete(done);
                 if (output.CanGetUnflushedBytes && output.UnflushedBytes > FlushThreshold && !await FlushAsync())
                     break;
             }
