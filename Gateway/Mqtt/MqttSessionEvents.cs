@@ -80,12 +80,25 @@ public sealed class MqttSessionEvents(IGrainFactory grains, DeviceConnections co
     /// <summary>The client acknowledged one of our QoS 1 publishes; <paramref name="sent"/> is what it carried.</summary>
     public void Acknowledged(DeviceConnection? connection, MqttOutbox.Sent? sent)
     {
-        if (connection is null || sent is not { Conversation: { } conversation } delivery)
+        if (connection is null || sent is not { Conversation: not null } delivery)
             return;
-        connection.Delivery.Acknowledged();
         GatewayMetrics.Acks.Add(1);
         GatewayMetrics.DeliveryLatency.Record(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - delivery.StoredMs);
-        if (connection.Acks.Add(conversation, delivery.Seq))
+        Delivered(connection, delivery);
+    }
+
+    /// <summary>One of our QoS 1 publishes was too large for the client and never sent, and everything sent before it is
+    /// acknowledged: for the device it counts as delivered (not as acknowledged, in the metrics).</summary>
+    public void Skipped(DeviceConnection? connection, MqttOutbox.Sent sent)
+    {
+        if (connection is not null && sent.Conversation is not null)
+            Delivered(connection, sent);
+    }
+
+    private void Delivered(DeviceConnection connection, MqttOutbox.Sent delivery)
+    {
+        connection.Delivery.Acknowledged();
+        if (connection.Acks.Add(delivery.Conversation!, delivery.Seq))
             _ = HandOverAcksLaterAsync(connection);
     }
 

@@ -148,6 +148,27 @@ public sealed class MqttOutboxTests
     }
 
     [TestMethod]
+    public async Task ASkippedPublishCompletesEvenWhenTheClientAcknowledgesOutOfOrder()
+    {
+        var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10, maximumPacketSize: 200);
+        var skipped = new System.Collections.Concurrent.ConcurrentQueue<MqttOutbox.Sent>();
+        outbox.Skipped = skipped.Enqueue;
+        var (first, second) = (NewPublish(MqttQualityOfServiceLevel.AtLeastOnce), NewPublish(MqttQualityOfServiceLevel.AtLeastOnce));
+        Assert.IsTrue(outbox.TryPublish(first, new MqttOutbox.Sent("c1", 1, 0)));
+        Assert.IsTrue(outbox.TryPublish(second, new MqttOutbox.Sent("c1", 2, 0)));
+        await PacketTypesAsync(pipe.Reader, 2);
+
+        outbox.Acknowledged(second.PacketIdentifier); // out of order: the first is still unacknowledged
+        Assert.IsTrue(outbox.TryPublish(NewPublish(MqttQualityOfServiceLevel.AtLeastOnce, 300), new MqttOutbox.Sent("c1", 3, 0)));
+        outbox.Send(MqttPingRespPacket.Instance);
+        await PacketTypesAsync(pipe.Reader, 1); // the PINGRESP: the large publish was passed over
+        Assert.IsEmpty(skipped, "the first is still unacknowledged");
+
+        outbox.Acknowledged(first.PacketIdentifier);
+        CollectionAssert.AreEqual(new[] { new MqttOutbox.Sent("c1", 3, 0) }, skipped.ToArray(), "nothing before it awaits an acknowledgement");
+    }
+
+    [TestMethod]
     public async Task AnAnswerTooLargeForTheClientGoesWithoutItsReasonString()
     {
         var (pipe, outbox) = NewOutbox(MqttProtocolVersion.V500, limit: 10, maximumPacketSize: 64);

@@ -81,9 +81,15 @@ public static class AssemblyHooks
     [AssemblyCleanup]
     public static async Task Cleanup()
     {
-        await ClusterFixture.DisposeAsync();
-        await GatewayFixture.DisposeAsync();
-        await PostgresServer.StopAsync();
-        TempDirectory.DeleteAll();
+        try
+        {
+            await ClusterFixture.DisposeAsync();
+            await GatewayFixture.DisposeAsync();
+            await PostgresServer.StopAsync();
+        }
+        finally
+        {
+            TempDirectory.DeleteAll();
+        }
     }
 }

@@ -5,12 +5,15 @@ namespace ImOrleans.Tests.Infrastructure;
 /// Set <c>IMORLEANS_KEEP_TEST_DATA=1</c> to keep them for a look afterwards.</summary>
 public static class TempDirectory
 {
+    // Short names: a PostgreSQL server puts its Unix socket in its folder, and such a path may not pass 107 bytes.
     private static readonly Lazy<string> Root = new(() =>
-        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"imorleans-tests-{Guid.NewGuid():N}")).FullName);
+        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"imorleans-tests-{Guid.NewGuid().ToString("N")[..12]}")).FullName);
+
+    private static int _made;
 
     /// <summary>A new empty folder in this run's folder, named for what it holds.</summary>
     public static string Create(string purpose) =>
-        Directory.CreateDirectory(Path.Combine(Root.Value, $"{purpose}-{Guid.NewGuid():N}")).FullName;
+        Directory.CreateDirectory(Path.Combine(Root.Value, $"{purpose}-{Interlocked.Increment(ref _made)}")).FullName;
 
     /// <summary>Deletes this run's folder, unless asked to keep it. What cannot be deleted (a process still writing) stays.</summary>
     public static void DeleteAll()

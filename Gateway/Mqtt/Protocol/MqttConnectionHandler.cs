@@ -74,9 +74,15 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
         finally
         {
             connectArrived();
-            if (session is not null)
-                await EndAsync(session);
-            await LingeringClose.CloseAsync(connection);
+            try
+            {
+                if (session is not null)
+                    await EndAsync(session);
+            }
+            finally
+            {
+                await LingeringClose.CloseAsync(connection);
+            }
         }
     }
 
@@ -104,7 +110,7 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
         // A message too large for the client is skipped as if it had acknowledged it: its cursor moves past it, rather
         // than the message coming back (and being skipped again) on every reconnect.
         if (v5 && connect.MaximumPacketSize > 0)
-            session.Outbox.Skipped = sent => events.Acknowledged(session.Connection, sent);
+            session.Outbox.Skipped = sent => events.Skipped(session.Connection, sent);
         // Queued before the session can be found (by a drain, say): whatever it is told later comes after its CONNACK.
         session.Outbox.Send(ConnAck(version, MqttConnectReasonCode.Success, null));
         sessions.Add(session);

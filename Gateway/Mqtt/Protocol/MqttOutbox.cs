@@ -103,6 +103,13 @@ public sealed class MqttOutbox(PipeWriter output, MqttProtocolVersion version, i
                 _room = null;
             }
             _skippedAfter?.Remove(packetId, out skipped);
+            if (_written == 0 && _skippedAfter is { Count: > 0 } rest)
+            {
+                // Only a client that acknowledges out of order (MQTT requires order) leaves any: nothing before them
+                // awaits an acknowledgement any more.
+                skipped = [.. skipped ?? [], .. rest.Values.SelectMany(s => s)];
+                rest.Clear();
+            }
             sent = entry.Sent;
         }
         if (skipped is not null)

@@ -17,7 +17,8 @@ internal sealed class MqttPacketReader(PipeReader input, int maxPacketBytes)
 
     /// <summary>The next whole packet in <paramref name="result"/>, the input advanced past it; or null: nothing to take
     /// (more must arrive, or the result says the input ended or the read was cancelled). Either way the input is
-    /// advanced, as each read requires before the next. Throws <see cref="InvalidDataException"/> on a malformed header.</summary>
+    /// advanced, as each read requires before the next. Throws <see cref="InvalidDataException"/> on a malformed header,
+    /// which ends the connection.</summary>
     public ReceivedMqttPacket? Take(in ReadResult result)
     {
         var buffer = result.Buffer;
