@@ -177,16 +177,18 @@ public sealed class MqttConnectionHandler(MqttAuthenticator authenticator, MqttS
     }
 
     /// <summary>A QoS 1 publish's PUBACK, or a QoS 2 publish's PUBREC, once its outcome is known (the codes are the same).</summary>
-    private static async Task<MqttPacket> AnswerAsync(MqttPublishPacket publish, Task<AckReply> pending)
+    private async Task<MqttPacket> AnswerAsync(MqttPublishPacket publish, Task<AckReply> pending)
     {
         AckReply reply;
         try
         {
             reply = await pending;
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            // Never lose the acknowledgement itself: a client waits for it before it reuses the packet identifier.
+            // The router answers its own failures, so this is a bug; still, never lose the acknowledgement itself: a
+            // client waits for it before it reuses the packet identifier.
+            log.LogError(ex, "The outcome of a publish to {Topic} failed unanswered", publish.Topic);
             reply = new AckReply(MqttPubAckReasonCode.UnspecifiedError, "the service could not take this message; retry with the same id");
         }
         return publish.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce
