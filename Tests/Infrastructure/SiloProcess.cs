@@ -146,7 +146,12 @@ public sealed class SiloProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
+            {
+                // Its last lines (why it exited) may still be on their way through the output readers: waiting for
+                // the exit also waits for those to reach their end.
+                await _process.WaitForExitAsync();
                 throw new InvalidOperationException($"Server exited with {_process.ExitCode}:\n{Output}");
+            }
             try
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{HttpPort}/readyz")).IsSuccessStatusCode)
